@@ -1,0 +1,394 @@
+/* Route netlink requests and dumps over libmnl. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+
+#include "nl.h"
+
+/* Dumps of a busy host's links exceed one page; the kernel caps a dump
+ * message at 32 KiB. */
+#define NL_BUF_SIZE (32 * 1024)
+
+int nl_open(struct nl *nl)
+{
+	nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl->sock)
+		return -errno;
+	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int err = -errno;
+
+		mnl_socket_close(nl->sock);
+		nl->sock = NULL;
+		return err;
+	}
+	nl->portid = mnl_socket_get_portid(nl->sock);
+	nl->seq = (unsigned int)time(NULL);
+	return 0;
+}
+
+void nl_close(struct nl *nl)
+{
+	if (nl->sock)
+		mnl_socket_close(nl->sock);
+	nl->sock = NULL;
+}
+
+/* Sends one request and runs cb over every reply until the ACK or the end
+ * of the dump. */
+static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	char buf[NL_BUF_SIZE];
+	ssize_t n;
+	int ret;
+
+	nlh->nlmsg_seq = ++nl->seq;
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+		if (n < 0)
+			return -errno;
+		ret = mnl_cb_run(buf, n, nl->seq, nl->portid, cb, data);
+		if (ret < 0)
+			return errno ? -errno : -EIO;
+		if (ret == MNL_CB_STOP)
+			return 0;
+	}
+}
+
+static struct nlmsghdr *nl_msg(char *buf, int type, int flags)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	return nlh;
+}
+
+static int link_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (mnl_attr_type_valid(attr, IFLA_MAX) > 0)
+		tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static void copy_str_attr(char *dst, size_t size, const struct nlattr *attr)
+{
+	size_t len = mnl_attr_get_payload_len(attr);
+	const char *src = mnl_attr_get_payload(attr);
+
+	if (len >= size)
+		len = size - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+	dst[strnlen(dst, len)] = '\0';
+}
+
+static int parse_link(const struct nlmsghdr *nlh, struct nl_link *link)
+{
+	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
+	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+
+	memset(link, 0, sizeof(*link));
+	if (mnl_attr_parse(nlh, sizeof(*ifm), link_attr_cb, tb) < 0)
+		return -EIO;
+	link->ifindex = ifm->ifi_index;
+	link->flags = ifm->ifi_flags;
+	if (tb[IFLA_IFNAME])
+		copy_str_attr(link->name, sizeof(link->name), tb[IFLA_IFNAME]);
+	if (tb[IFLA_IFALIAS])
+		copy_str_attr(link->alias, sizeof(link->alias), tb[IFLA_IFALIAS]);
+	if (tb[IFLA_MTU])
+		link->mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
+	if (tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6)
+		memcpy(link->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
+	if (tb[IFLA_LINKINFO]) {
+		const struct nlattr *info;
+
+		mnl_attr_for_each_nested(info, tb[IFLA_LINKINFO])
+		{
+			if (mnl_attr_get_type(info) == IFLA_INFO_KIND)
+				copy_str_attr(link->kind, sizeof(link->kind), info);
+		}
+	}
+	return 0;
+}
+
+static int link_get_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return parse_link(nlh, data) ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+int nl_link_get(struct nl *nl, const char *name, struct nl_link *out)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_GETLINK, NLM_F_ACK);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+
+	if (strlen(name) >= IFNAMSIZ)
+		return -ENAMETOOLONG;
+	ifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	return nl_talk(nl, nlh, link_get_cb, out);
+}
+
+struct link_dump_ctx {
+	nl_link_cb cb;
+	void *data;
+	int err;
+};
+
+static int link_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct link_dump_ctx *ctx = data;
+	struct nl_link link;
+
+	if (ctx->err || parse_link(nlh, &link))
+		return MNL_CB_OK;
+	ctx->err = ctx->cb(&link, ctx->data);
+	return MNL_CB_OK;
+}
+
+int nl_link_dump(struct nl *nl, nl_link_cb cb, void *data)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_GETLINK, NLM_F_DUMP);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	struct link_dump_ctx ctx = { .cb = cb, .data = data };
+	int err;
+
+	ifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	err = nl_talk(nl, nlh, link_dump_cb, &ctx);
+	return err ? err : ctx.err;
+}
+
+/* Creates both ends at once, the host end up: the peer is born inside the pod's
+ * netns under its final name, so no half-made pair is ever visible on the
+ * host under a temporary name. */
+int nl_veth_create(struct nl *nl, const struct nl_veth_spec *spec)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	struct nlattr *linkinfo, *info_data, *peer;
+	struct ifinfomsg *peer_ifm;
+
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_flags = IFF_UP;
+	ifm->ifi_change = IFF_UP;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, spec->name);
+	mnl_attr_put_u32(nlh, IFLA_MTU, spec->mtu);
+	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	info_data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	peer_ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*peer_ifm));
+	/* Not IFF_UP here: the peer is configured before the pair is linked,
+	 * and opening a veth without its peer fails with ENOTCONN. */
+	peer_ifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, spec->peer_name);
+	mnl_attr_put_u32(nlh, IFLA_MTU, spec->mtu);
+	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)spec->peer_netns_fd);
+	mnl_attr_nest_end(nlh, peer);
+	mnl_attr_nest_end(nlh, info_data);
+	mnl_attr_nest_end(nlh, linkinfo);
+	return nl_talk(nl, nlh, NULL, NULL);
+}
+
+static int nl_link_change(struct nl *nl, int ifindex, const char *alias, unsigned int up)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_NEWLINK, NLM_F_ACK);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex;
+	ifm->ifi_flags = up;
+	ifm->ifi_change = up;
+	if (alias)
+		mnl_attr_put_strz(nlh, IFLA_IFALIAS, alias);
+	return nl_talk(nl, nlh, NULL, NULL);
+}
+
+int nl_link_set_alias(struct nl *nl, int ifindex, const char *alias)
+{
+	if (strlen(alias) >= NL_ALIAS_MAX)
+		return -ENAMETOOLONG;
+	return nl_link_change(nl, ifindex, alias, 0);
+}
+
+int nl_link_set_up(struct nl *nl, int ifindex)
+{
+	return nl_link_change(nl, ifindex, NULL, IFF_UP);
+}
+
+int nl_link_del(struct nl *nl, int ifindex)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_DELLINK, NLM_F_ACK);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex;
+	return nl_talk(nl, nlh, NULL, NULL);
+}
+
+int nl_addr_add(struct nl *nl, int ifindex, uint32_t addr, uint8_t prefix_len)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	uint32_t be = htonl(addr);
+
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = prefix_len;
+	ifa->ifa_index = (unsigned int)ifindex;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	mnl_attr_put_u32(nlh, IFA_LOCAL, be);
+	mnl_attr_put_u32(nlh, IFA_ADDRESS, be);
+	return nl_talk(nl, nlh, NULL, NULL);
+}
+
+struct addr_find_ctx {
+	int ifindex;
+	uint32_t addr;
+	uint8_t len;
+	bool found;
+};
+
+static int addr_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_type_valid(attr, IFA_MAX) > 0)
+		tb[mnl_attr_get_type(attr)] = attr;
+	return MNL_CB_OK;
+}
+
+static int addr_find_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[IFA_MAX + 1] = { 0 };
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	struct addr_find_ctx *ctx = data;
+	const struct nlattr *a;
+
+	if (ifa->ifa_family != AF_INET || (int)ifa->ifa_index != ctx->ifindex ||
+	    ifa->ifa_prefixlen != ctx->len)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb);
+	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	if (a && mnl_attr_get_payload_len(a) == 4 && ntohl(mnl_attr_get_u32(a)) == ctx->addr)
+		ctx->found = true;
+	return MNL_CB_OK;
+}
+
+/* Returns 0 when ifindex carries addr/prefix_len, -ENOENT when it does not. */
+int nl_addr_find(struct nl *nl, int ifindex, uint32_t addr, uint8_t prefix_len)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_GETADDR, NLM_F_DUMP);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	struct addr_find_ctx ctx = { .ifindex = ifindex, .addr = addr, .len = prefix_len };
+	int err;
+
+	ifa->ifa_family = AF_INET;
+	err = nl_talk(nl, nlh, addr_find_cb, &ctx);
+	if (err)
+		return err;
+	return ctx.found ? 0 : -ENOENT;
+}
+
+int nl_route_add(struct nl *nl, const struct nl_route *r)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = r->dst_len;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = r->protocol ? r->protocol : RTPROT_BOOT;
+	rtm->rtm_scope = r->scope;
+	rtm->rtm_type = RTN_UNICAST;
+	if (r->dst_len)
+		mnl_attr_put_u32(nlh, RTA_DST, htonl(r->dst));
+	if (r->gw)
+		mnl_attr_put_u32(nlh, RTA_GATEWAY, htonl(r->gw));
+	if (r->oif)
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)r->oif);
+	return nl_talk(nl, nlh, NULL, NULL);
+}
+
+struct route_find_ctx {
+	const struct nl_route *want;
+	bool found;
+};
+
+static int route_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_type_valid(attr, RTA_MAX) > 0)
+		tb[mnl_attr_get_type(attr)] = attr;
+	return MNL_CB_OK;
+}
+
+static int route_find_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct route_find_ctx *ctx = data;
+	const struct nl_route *w = ctx->want;
+	uint32_t dst = 0, gw = 0;
+	int oif = 0;
+
+	if (rtm->rtm_family != AF_INET || rtm->rtm_table != RT_TABLE_MAIN ||
+	    rtm->rtm_dst_len != w->dst_len)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, tb);
+	if (tb[RTA_DST])
+		dst = ntohl(mnl_attr_get_u32(tb[RTA_DST]));
+	if (tb[RTA_GATEWAY])
+		gw = ntohl(mnl_attr_get_u32(tb[RTA_GATEWAY]));
+	if (tb[RTA_OIF])
+		oif = (int)mnl_attr_get_u32(tb[RTA_OIF]);
+	if (dst == w->dst && gw == w->gw && (!w->oif || oif == w->oif))
+		ctx->found = true;
+	return MNL_CB_OK;
+}
+
+/* Returns 0 when the main table has the route (oif 0 matches any device),
+ * -ENOENT when it does not. */
+int nl_route_find(struct nl *nl, const struct nl_route *r)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_GETROUTE, NLM_F_DUMP);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	struct route_find_ctx ctx = { .want = r };
+	int err;
+
+	rtm->rtm_family = AF_INET;
+	err = nl_talk(nl, nlh, route_find_cb, &ctx);
+	if (err)
+		return err;
+	return ctx.found ? 0 : -ENOENT;
+}
+
+void nl_mac_format(const unsigned char mac[6], char buf[18])
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		 mac[5]);
+}
