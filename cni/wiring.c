@@ -5,9 +5,12 @@
  * MAC, then routes by the pod's /32. No bridge, no per-node device, and the
  * same shape a datapath redirect expects. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <linux/rtnetlink.h>
 
 #include "file.h"
@@ -17,6 +20,38 @@
 #include "wiring.h"
 
 #define GC_MAX_LINKS 4096
+/* The kernel takes no alias in the message that creates a link, so a veth
+ * exists unlabeled for a moment. ADDs hold this lock shared across create
+ * and label; GC holds it exclusive, so an unlabeled veth GC sees is the
+ * orphan of an ADD that died, never one in flight. */
+#define WIRING_LOCK_DIR "/run/xcni"
+#define WIRING_LOCK WIRING_LOCK_DIR "/wiring.lock"
+
+static int wiring_lock(int op)
+{
+	int fd;
+
+	file_mkdir_p(WIRING_LOCK_DIR, 0755);
+	fd = open(WIRING_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, op) < 0) {
+		if (errno != EINTR) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
+	}
+	return fd;
+}
+
+/* An unlabeled veth under one of the attachment's own names can only be
+ * left by an ADD of that attachment that died before labeling it. */
+static bool is_ours(const struct nl_link *link, const char *alias)
+{
+	return !strcmp(link->alias, alias) || (!link->alias[0] && !strcmp(link->kind, "veth"));
+}
 
 /* Looks for the attachment's host veth under each of its candidate names.
  * Returns 0 with link filled, or -ENOENT with free_name set to the first
@@ -38,7 +73,7 @@ static int find_host_veth(struct nl *nl, const struct wiring *w, const char *ali
 		}
 		if (err)
 			return err;
-		if (!strcmp(link->alias, alias))
+		if (is_ours(link, alias))
 			return 0;
 	}
 	return -ENOENT;
@@ -206,13 +241,18 @@ int wiring_add(const struct wiring *w, const struct cni_result *ipam, struct cni
 	char alias[NL_ALIAS_MAX], name[IFNAMSIZ];
 	struct nl_link host, pod;
 	struct nl nl = { 0 };
-	int err, ret = -1;
+	int err, ret = -1, lock;
 
 	if (veth_alias(w->network, w->att->container_id, w->att->ifname, alias))
 		return cni_errf(e, CNI_ERR_INVALID_CONFIG, "attachment name too long for an alias");
+	lock = wiring_lock(LOCK_SH);
+	if (lock < 0)
+		return cni_errf(e, CNI_ERR_IO, "cannot lock %s: %s", WIRING_LOCK, strerror(-lock));
 	err = nl_open(&nl);
-	if (err)
+	if (err) {
+		close(lock);
 		return cni_errf(e, XCNI_ERR_NETLINK, "netlink socket: %s", strerror(-err));
+	}
 	err = find_host_veth(&nl, w, alias, &host, name);
 	if (err == 0) {
 		/* Left by an ADD of this attachment that died: start over. */
@@ -246,6 +286,8 @@ int wiring_add(const struct wiring *w, const struct cni_result *ipam, struct cni
 			 strerror(-err));
 		goto undo;
 	}
+	close(lock);
+	lock = -1;
 	if (host_side(&nl, &host, ipam, e) || pod_side(w, ipam, &pod, e))
 		goto undo;
 	fill_result(w, &host, &pod, ipam, res);
@@ -255,6 +297,8 @@ undo:
 	if (nl_link_get(&nl, name, &host) == 0)
 		nl_link_del(&nl, host.ifindex); /* takes the pod's end with it */
 out:
+	if (lock >= 0)
+		close(lock);
 	nl_close(&nl);
 	return ret;
 }
@@ -421,11 +465,17 @@ static int gc_visit(const struct nl_link *link, void *data)
 	struct gc_ctx *ctx = data;
 	struct cni_attachment a;
 
-	if (!link->alias[0] ||
-	    veth_alias_parse(link->alias, ctx->network, a.container_id, sizeof(a.container_id),
-			     a.ifname, sizeof(a.ifname)))
-		return 0;
-	if (!ctx->valid(&a, ctx->data) && ctx->n < GC_MAX_LINKS)
+	bool stale;
+
+	if (!link->alias[0])
+		stale = !strncmp(link->name, VETH_NAME_PREFIX, strlen(VETH_NAME_PREFIX)) &&
+			strlen(link->name) == IFNAMSIZ - 1 && !strcmp(link->kind, "veth");
+	else if (!veth_alias_parse(link->alias, ctx->network, a.container_id,
+				   sizeof(a.container_id), a.ifname, sizeof(a.ifname)))
+		stale = !ctx->valid(&a, ctx->data);
+	else
+		stale = false;
+	if (stale && ctx->n < GC_MAX_LINKS)
 		ctx->stale[ctx->n++] = link->ifindex;
 	return 0;
 }
@@ -434,10 +484,15 @@ int wiring_gc(const char *network, cni_attachment_valid_fn valid, void *data, st
 {
 	struct gc_ctx *ctx = calloc(1, sizeof(*ctx));
 	struct nl nl = { 0 };
-	int err, removed = 0;
+	int err, removed = 0, lock;
 
 	if (!ctx)
 		return cni_errf(e, XCNI_ERR_INTERNAL, "out of memory");
+	lock = wiring_lock(LOCK_EX);
+	if (lock < 0) {
+		free(ctx);
+		return cni_errf(e, CNI_ERR_IO, "cannot lock %s: %s", WIRING_LOCK, strerror(-lock));
+	}
 	ctx->network = network;
 	ctx->valid = valid;
 	ctx->data = data;
@@ -454,6 +509,7 @@ int wiring_gc(const char *network, cni_attachment_valid_fn valid, void *data, st
 			removed++;
 	}
 	nl_close(&nl);
+	close(lock);
 	free(ctx);
 	if (err)
 		return cni_errf(e, XCNI_ERR_NETLINK, "GC of host veths: %s", strerror(-err));

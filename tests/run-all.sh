@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every test layer (lint, unit, e2e, or the ones named), each as TAP,
+# and ends with one line: "N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+layers=("$@")
+[ ${#layers[@]} -gt 0 ] || layers=(lint unit e2e)
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+crashed=0
+
+run_layer() {
+	echo "== $1"
+	case "$1" in
+	lint) tests/lint.sh ;;
+	unit)
+		local t rc=0
+		for t in build/tests/test_*; do
+			[ -x "$t" ] || continue
+			# cmocka prints TAP with this set; a crash shows as a bad exit.
+			CMOCKA_MESSAGE_OUTPUT=TAP "$t" || rc=1
+		done
+		return $rc
+		;;
+	e2e) bats --tap tests/e2e ;;
+	*) echo "unknown layer $1" >&2; return 2 ;;
+	esac
+}
+
+for layer in "${layers[@]}"; do
+	run_layer "$layer" 2>&1 | tee -a "$log"
+	rc=${PIPESTATUS[0]}
+	if [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$log"; then
+		echo "not ok - layer $layer exited $rc without a failing test" | tee -a "$log"
+		crashed=1
+	fi
+done
+
+skipped=$(grep -cE '^ok .*# (skip|SKIP)' "$log")
+passed=$(($(grep -c '^ok ' "$log") - skipped))
+failed=$(grep -c '^not ok' "$log")
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ "$crashed" -eq 0 ]
