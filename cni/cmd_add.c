@@ -28,7 +28,8 @@ int open_netns(struct invocation *inv)
 int cmd_add(struct invocation *inv)
 {
 	struct cni_result ipam = { 0 }, res = { 0 };
-	struct wiring w = { .network = inv->conf.name, .att = &inv->att,
+	struct wiring w = { .network = inv->conf.name,
+			    .att = &inv->att,
 			    .netns_path = inv->env.netns };
 	int ret = -1;
 

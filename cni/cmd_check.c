@@ -9,7 +9,8 @@
 
 int cmd_check(struct invocation *inv)
 {
-	struct wiring w = { .network = inv->conf.name, .att = &inv->att,
+	struct wiring w = { .network = inv->conf.name,
+			    .att = &inv->att,
 			    .netns_path = inv->env.netns };
 	struct cni_result prev = { 0 };
 	int ret = -1;

@@ -40,8 +40,9 @@ static int parse_valid(struct invocation *inv, struct valid_set *set)
 		const cJSON *ifn = cJSON_GetObjectItemCaseSensitive(it, "ifname");
 
 		if (!cJSON_IsString(cid) || !cJSON_IsString(ifn))
-			return cni_errf(&inv->err, CNI_ERR_INVALID_CONFIG,
-					"cni.dev/valid-attachments: each entry needs string containerID and ifname");
+			return cni_errf(
+				&inv->err, CNI_ERR_INVALID_CONFIG,
+				"cni.dev/valid-attachments: each entry needs string containerID and ifname");
 		/* Entries no ADD could have made cannot match anything. */
 		if (strlen(cid->valuestring) >= sizeof(set->a->container_id) ||
 		    strlen(ifn->valuestring) >= sizeof(set->a->ifname))

@@ -22,8 +22,8 @@ static int get_str(const cJSON *o, const char *what, const char *key, char *out,
 
 	if (!v) {
 		if (required)
-			return cni_errf(e, CNI_ERR_INVALID_CONFIG, "network config: %s%s is required",
-					what, key);
+			return cni_errf(e, CNI_ERR_INVALID_CONFIG,
+					"network config: %s%s is required", what, key);
 		return 0;
 	}
 	if (!cJSON_IsString(v))
@@ -47,7 +47,8 @@ static int get_ip4(const cJSON *o, const char *key, uint32_t *out, struct cni_er
 		return 0;
 	if (strchr(buf, ':'))
 		return cni_errf(e, CNI_ERR_UNSUPPORTED_FIELD,
-				"network config: ipam.%s \"%s\": IPv6 is not supported yet", key, buf);
+				"network config: ipam.%s \"%s\": IPv6 is not supported yet", key,
+				buf);
 	if (ip4_parse(buf, out))
 		return cni_errf(e, CNI_ERR_INVALID_CONFIG,
 				"network config: ipam.%s \"%s\" is not an IPv4 address", key, buf);
@@ -69,23 +70,27 @@ static int parse_version(const cJSON *root, struct net_conf *c, struct cni_err *
 		cJSON_ArrayForEach(it, versions)
 		{
 			if (!cJSON_IsString(it))
-				return cni_errf(e, CNI_ERR_INVALID_CONFIG,
-						"network config: cniVersions must be an array of strings");
+				return cni_errf(
+					e, CNI_ERR_INVALID_CONFIG,
+					"network config: cniVersions must be an array of strings");
 			if (cni_version_supported(it->valuestring) &&
 			    cni_version_cmp(it->valuestring, c->cni_version) > 0)
 				snprintf(c->cni_version, sizeof(c->cni_version), "%s",
 					 it->valuestring);
 		}
 		if (!c->cni_version[0])
-			return cni_errf(e, CNI_ERR_INCOMPATIBLE_VERSION,
-					"none of the network's cniVersions is supported (xcni supports 0.3.0 to 1.1.0)");
+			return cni_errf(
+				e, CNI_ERR_INCOMPATIBLE_VERSION,
+				"none of the network's cniVersions is supported (xcni supports 0.3.0 to 1.1.0)");
 	}
 	if (!c->cni_version[0])
-		return cni_errf(e, CNI_ERR_INVALID_CONFIG, "network config: cniVersion is required");
+		return cni_errf(e, CNI_ERR_INVALID_CONFIG,
+				"network config: cniVersion is required");
 	if (!cni_version_supported(c->cni_version))
-		return cni_errf(e, CNI_ERR_INCOMPATIBLE_VERSION,
-				"incompatible CNI version %s (xcni supports 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0)",
-				c->cni_version);
+		return cni_errf(
+			e, CNI_ERR_INCOMPATIBLE_VERSION,
+			"incompatible CNI version %s (xcni supports 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0)",
+			c->cni_version);
 	return 0;
 }
 
@@ -98,15 +103,17 @@ static int parse_ipam(const cJSON *ipam, struct ipam_conf *p, struct cni_err *e)
 	if (!ipam)
 		return 0;
 	if (!cJSON_IsObject(ipam))
-		return cni_errf(e, CNI_ERR_INVALID_CONFIG, "network config: ipam must be an object");
+		return cni_errf(e, CNI_ERR_INVALID_CONFIG,
+				"network config: ipam must be an object");
 	if (get_str(ipam, "ipam.", "type", p->type, sizeof(p->type), false, e))
 		return -1;
 	if (p->type[0] && strcmp(p->type, XCNI_PLUGIN_TYPE)) {
 		/* Delegation: the plugin is looked up by name in CNI_PATH. */
 		if (strchr(p->type, '/') || !strcmp(p->type, ".") || !strcmp(p->type, ".."))
-			return cni_errf(e, CNI_ERR_INVALID_CONFIG,
-					"network config: ipam.type \"%s\" must be a plugin name, not a path",
-					p->type);
+			return cni_errf(
+				e, CNI_ERR_INVALID_CONFIG,
+				"network config: ipam.type \"%s\" must be a plugin name, not a path",
+				p->type);
 		p->builtin = false;
 		return 0;
 	}
@@ -118,16 +125,19 @@ static int parse_ipam(const cJSON *ipam, struct ipam_conf *p, struct cni_err *e)
 				"network config: ipam.dataDir \"%s\" must be an absolute path",
 				p->data_dir);
 	if (field(ipam, "ranges"))
-		return cni_errf(e, CNI_ERR_UNSUPPORTED_FIELD,
-				"network config: ipam.ranges is not supported by xcni's IPAM; use ipam.subnet, rangeStart and rangeEnd");
+		return cni_errf(
+			e, CNI_ERR_UNSUPPORTED_FIELD,
+			"network config: ipam.ranges is not supported by xcni's IPAM; use ipam.subnet, rangeStart and rangeEnd");
 	if (subnet[0]) {
 		if (strchr(subnet, ':'))
-			return cni_errf(e, CNI_ERR_UNSUPPORTED_FIELD,
-					"network config: ipam.subnet \"%s\": IPv6 is not supported yet",
-					subnet);
+			return cni_errf(
+				e, CNI_ERR_UNSUPPORTED_FIELD,
+				"network config: ipam.subnet \"%s\": IPv6 is not supported yet",
+				subnet);
 		if (ip4_prefix_parse(subnet, &p->subnet))
 			return cni_errf(e, CNI_ERR_INVALID_CONFIG,
-					"network config: ipam.subnet \"%s\" is not an IPv4 CIDR", subnet);
+					"network config: ipam.subnet \"%s\" is not an IPv4 CIDR",
+					subnet);
 		p->have_subnet = true;
 	}
 	if (get_ip4(ipam, "rangeStart", &p->range_start, e) ||
@@ -170,9 +180,10 @@ int net_conf_parse(const char *text, size_t len, struct net_conf *c, struct cni_
 	if (get_str(c->root, "", "name", c->name, sizeof(c->name), true, e))
 		return -1;
 	if (!cni_valid_network_name(c->name))
-		return cni_errf(e, CNI_ERR_INVALID_CONFIG,
-				"network config: invalid name \"%s\": want [A-Za-z0-9_.-], starting alphanumeric",
-				c->name);
+		return cni_errf(
+			e, CNI_ERR_INVALID_CONFIG,
+			"network config: invalid name \"%s\": want [A-Za-z0-9_.-], starting alphanumeric",
+			c->name);
 	type = field(c->root, "type");
 	if (!cJSON_IsString(type))
 		return cni_errf(e, CNI_ERR_INVALID_CONFIG,
@@ -195,7 +206,8 @@ int net_conf_parse(const char *text, size_t len, struct net_conf *c, struct cni_
 	c->node_state_explicit = field(c->root, "nodeStateFile") != NULL;
 	args = field(c->root, "args");
 	if (args && !cJSON_IsObject(args))
-		return cni_errf(e, CNI_ERR_INVALID_CONFIG, "network config: args must be an object");
+		return cni_errf(e, CNI_ERR_INVALID_CONFIG,
+				"network config: args must be an object");
 	if (field(c->root, "runtimeConfig") && !cJSON_IsObject(field(c->root, "runtimeConfig")))
 		return cni_errf(e, CNI_ERR_INVALID_CONFIG,
 				"network config: runtimeConfig must be an object");

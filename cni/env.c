@@ -94,9 +94,10 @@ int cni_env_load(struct cni_env *env, struct cni_err *e)
 		if (!strcmp(env->command, commands[i].name))
 			break;
 	if (i == sizeof(commands) / sizeof(commands[0]))
-		return cni_errf(e, CNI_ERR_INVALID_ENV,
-				"unknown CNI_COMMAND \"%s\" (want ADD, DEL, CHECK, STATUS, GC or VERSION)",
-				env->command);
+		return cni_errf(
+			e, CNI_ERR_INVALID_ENV,
+			"unknown CNI_COMMAND \"%s\" (want ADD, DEL, CHECK, STATUS, GC or VERSION)",
+			env->command);
 	env->cmd = commands[i].cmd;
 	if (env->cmd == CNI_CMD_VERSION)
 		return 0;
@@ -109,23 +110,26 @@ int cni_env_load(struct cni_env *env, struct cni_err *e)
 	if (!env->container_id)
 		return cni_errf(e, CNI_ERR_INVALID_ENV, "CNI_CONTAINERID is not set");
 	if (!cni_valid_container_id(env->container_id))
-		return cni_errf(e, CNI_ERR_INVALID_ENV,
-				"invalid CNI_CONTAINERID \"%.*s\": want at most %d of [A-Za-z0-9_.-], starting alphanumeric",
-				CNI_CONTAINER_ID_MAX + 8, env->container_id, CNI_CONTAINER_ID_MAX);
+		return cni_errf(
+			e, CNI_ERR_INVALID_ENV,
+			"invalid CNI_CONTAINERID \"%.*s\": want at most %d of [A-Za-z0-9_.-], starting alphanumeric",
+			CNI_CONTAINER_ID_MAX + 8, env->container_id, CNI_CONTAINER_ID_MAX);
 	if (!env->ifname)
 		return cni_errf(e, CNI_ERR_INVALID_ENV, "CNI_IFNAME is not set");
 	if (!cni_valid_ifname(env->ifname))
-		return cni_errf(e, CNI_ERR_INVALID_ENV,
-				"invalid CNI_IFNAME \"%.64s\": want 1-%d chars without '/', ':' or spaces",
-				env->ifname, IFNAMSIZ - 1);
+		return cni_errf(
+			e, CNI_ERR_INVALID_ENV,
+			"invalid CNI_IFNAME \"%.64s\": want 1-%d chars without '/', ':' or spaces",
+			env->ifname, IFNAMSIZ - 1);
 	if (env->args && !valid_args(env->args))
-		return cni_errf(e, CNI_ERR_INVALID_ENV,
-				"invalid CNI_ARGS \"%.128s\": want KEY=VALUE pairs separated by ';'",
-				env->args);
+		return cni_errf(
+			e, CNI_ERR_INVALID_ENV,
+			"invalid CNI_ARGS \"%.128s\": want KEY=VALUE pairs separated by ';'",
+			env->args);
 	if (env->cmd != CNI_CMD_DEL && !env->netns)
 		return cni_errf(e, CNI_ERR_INVALID_ENV, "CNI_NETNS is not set");
 	if (env->netns && env->netns[0] != '/')
-		return cni_errf(e, CNI_ERR_INVALID_ENV, "CNI_NETNS \"%.128s\" is not an absolute path",
-				env->netns);
+		return cni_errf(e, CNI_ERR_INVALID_ENV,
+				"CNI_NETNS \"%.128s\" is not an absolute path", env->netns);
 	return 0;
 }

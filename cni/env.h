@@ -7,7 +7,14 @@
 
 #include "error.h"
 
-enum cni_cmd { CNI_CMD_ADD, CNI_CMD_DEL, CNI_CMD_CHECK, CNI_CMD_STATUS, CNI_CMD_GC, CNI_CMD_VERSION };
+enum cni_cmd {
+	CNI_CMD_ADD,
+	CNI_CMD_DEL,
+	CNI_CMD_CHECK,
+	CNI_CMD_STATUS,
+	CNI_CMD_GC,
+	CNI_CMD_VERSION
+};
 
 /* Limits that keep every name usable as a file name and an interface alias. */
 #define CNI_CONTAINER_ID_MAX 128

@@ -45,7 +45,8 @@ int ipam_range_from_conf(const struct ipam_conf *c, struct ipam_range *r, struct
 		return cni_errf(e, CNI_ERR_INVALID_CONFIG,
 				"ipam.rangeEnd is not a host address of ipam.subnet %s", cidr);
 	if (r->first > r->last)
-		return cni_errf(e, CNI_ERR_INVALID_CONFIG, "ipam.rangeStart is after ipam.rangeEnd");
+		return cni_errf(e, CNI_ERR_INVALID_CONFIG,
+				"ipam.rangeStart is after ipam.rangeEnd");
 	return 0;
 }
 

@@ -49,13 +49,13 @@ int main(void)
 
 	err = file_read_stream(stdin, &text, STDIN_MAX, &len);
 	if (err)
-		ret = cni_errf(&inv.err, CNI_ERR_IO, "cannot read the network config from stdin: %s",
-			       strerror(-err));
+		ret = cni_errf(&inv.err, CNI_ERR_IO,
+			       "cannot read the network config from stdin: %s", strerror(-err));
 	else
 		ret = run(&inv, text, len);
 
 	version = cni_version_supported(inv.conf.cni_version) ? inv.conf.cni_version :
-								  CNI_VERSION_LATEST;
+								CNI_VERSION_LATEST;
 	if (ret) {
 		out = cni_err_json(&inv.err, version);
 		fprintf(stderr, "xcni: %s %s: %s\n", inv.env.command ? inv.env.command : "?",

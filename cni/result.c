@@ -69,8 +69,7 @@ cJSON *cni_result_encode(const struct cni_result *r, const char *version)
 			add_ip4(j, "gw", r->routes[i].gw);
 		cJSON_AddItemToArray(routes, j);
 	}
-	cJSON_AddItemToObject(o, "dns",
-			      r->dns ? cJSON_Duplicate(r->dns, 1) : cJSON_CreateObject());
+	cJSON_AddItemToObject(o, "dns", r->dns ? cJSON_Duplicate(r->dns, 1) : cJSON_CreateObject());
 	return o;
 }
 
@@ -109,8 +108,8 @@ int cni_routes_decode(const cJSON *arr, const char *what, struct cni_route *rout
 			return cni_errf(e, CNI_ERR_INVALID_CONFIG, "%s: more than %d routes", what,
 					CNI_MAX_ROUTES);
 		if (!cJSON_IsObject(it))
-			return cni_errf(e, CNI_ERR_INVALID_CONFIG, "%s: each route must be an object",
-					what);
+			return cni_errf(e, CNI_ERR_INVALID_CONFIG,
+					"%s: each route must be an object", what);
 		if (decode_str(it, "dst", what, &dst, true, e) ||
 		    decode_str(it, "gw", what, &gw, false, e)) {
 			e->code = CNI_ERR_INVALID_CONFIG;

@@ -63,6 +63,9 @@ static int find_host_veth(struct nl *nl, const struct wiring *w, const char *ali
 	int err;
 
 	free_name[0] = '\0';
+	/* A name from prevResult must carry the attachment's own label. */
+	if (w->host_hint && nl_link_get(nl, w->host_hint, link) == 0 && !strcmp(link->alias, alias))
+		return 0;
 	for (unsigned int salt = 0; salt < VETH_NAME_SALTS; salt++) {
 		veth_host_name(w->att->container_id, w->att->ifname, salt, name);
 		err = nl_link_get(nl, name, link);
@@ -124,8 +127,11 @@ static int host_side(struct nl *nl, const struct nl_link *host, const struct cni
 		return -1;
 	for (int i = 0; i < ipam->n_ips; i++) {
 		const struct cni_ip *ip = &ipam->ips[i];
-		struct nl_route rt = { .dst = ip->addr.addr, .dst_len = 32, .oif = host->ifindex,
-				       .scope = RT_SCOPE_LINK, .protocol = RTPROT_STATIC };
+		struct nl_route rt = { .dst = ip->addr.addr,
+				       .dst_len = 32,
+				       .oif = host->ifindex,
+				       .scope = RT_SCOPE_LINK,
+				       .protocol = RTPROT_STATIC };
 
 		if (ip->gw) {
 			err = nl_addr_add(nl, host->ifindex, ip->gw, 32);
@@ -139,8 +145,9 @@ static int host_side(struct nl *nl, const struct nl_link *host, const struct cni
 		err = nl_route_add(nl, &rt);
 		if (err) {
 			ip4_format(ip->addr.addr, a);
-			return cni_errf(e, XCNI_ERR_NETLINK, "cannot add host route %s/32 dev %s: %s",
-					a, host->name, strerror(-err));
+			return cni_errf(e, XCNI_ERR_NETLINK,
+					"cannot add host route %s/32 dev %s: %s", a, host->name,
+					strerror(-err));
 		}
 	}
 	return 0;
@@ -182,10 +189,13 @@ static int pod_side(const struct wiring *w, const struct cni_result *ipam, struc
 	}
 	for (int i = 0; i < ipam->n_routes; i++) {
 		const struct cni_route *r = &ipam->routes[i];
-		struct nl_route rt = { .dst = r->dst.addr, .dst_len = r->dst.len,
-				       .gw = route_gw(ipam, r), .oif = pod->ifindex };
-		struct nl_route gw_rt = { .dst = rt.gw, .dst_len = 32, .oif = pod->ifindex,
-					  .scope = RT_SCOPE_LINK };
+		struct nl_route rt = { .dst = r->dst.addr,
+				       .dst_len = r->dst.len,
+				       .gw = route_gw(ipam, r),
+				       .oif = pod->ifindex };
+		struct nl_route gw_rt = {
+			.dst = rt.gw, .dst_len = 32, .oif = pod->ifindex, .scope = RT_SCOPE_LINK
+		};
 
 		/* A gateway outside the pod's prefix needs a link route first. */
 		err = 0;
@@ -236,7 +246,8 @@ static void fill_result(const struct wiring *w, const struct nl_link *host,
 int wiring_add(const struct wiring *w, const struct cni_result *ipam, struct cni_result *res,
 	       struct cni_err *e)
 {
-	struct nl_veth_spec spec = { .peer_name = w->att->ifname, .peer_netns_fd = w->netns_fd,
+	struct nl_veth_spec spec = { .peer_name = w->att->ifname,
+				     .peer_netns_fd = w->netns_fd,
 				     .mtu = w->mtu };
 	char alias[NL_ALIAS_MAX], name[IFNAMSIZ];
 	struct nl_link host, pod;
@@ -350,9 +361,8 @@ static int check_host(struct nl *nl, const struct wiring *w, const struct cni_re
 		return cni_errf(e, XCNI_ERR_CHECK, "host veth %s is down", host.name);
 	for (int i = 0; i < prev->n_ifaces; i++)
 		if (!prev->ifaces[i].sandbox[0] && strcmp(prev->ifaces[i].name, host.name))
-			return cni_errf(e, XCNI_ERR_CHECK,
-					"host veth is %s, prevResult says %s", host.name,
-					prev->ifaces[i].name);
+			return cni_errf(e, XCNI_ERR_CHECK, "host veth is %s, prevResult says %s",
+					host.name, prev->ifaces[i].name);
 	for (int i = 0; i < prev->n_ips; i++) {
 		const struct cni_ip *ip = &prev->ips[i];
 		struct nl_route rt = { .dst = ip->addr.addr, .dst_len = 32, .oif = host.ifindex };
@@ -410,8 +420,10 @@ static int check_pod(struct nl *nl, const struct wiring *w, const struct cni_res
 	}
 	for (int i = 0; i < prev->n_routes; i++) {
 		const struct cni_route *r = &prev->routes[i];
-		struct nl_route rt = { .dst = r->dst.addr, .dst_len = r->dst.len,
-				       .gw = route_gw(prev, r), .oif = pod.ifindex };
+		struct nl_route rt = { .dst = r->dst.addr,
+				       .dst_len = r->dst.len,
+				       .gw = route_gw(prev, r),
+				       .oif = pod.ifindex };
 
 		if (nl_route_find(nl, &rt)) {
 			ip4_prefix_format(&r->dst, a);

@@ -13,6 +13,8 @@ struct wiring {
 	const char *netns_path;
 	int netns_fd;
 	unsigned int mtu;
+	/* The host veth prevResult names, tried first (DEL, CHECK). */
+	const char *host_hint;
 };
 
 /* Wires the pod with ipam's addresses and routes; fills res. Leaves nothing
