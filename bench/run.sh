@@ -160,6 +160,7 @@ bench_loop() {
 
 echo "bench: $WARM warm-up rounds, then $N ADD and $N DEL per plugin, interleaved"
 export P WORK CNITOOL TOTAL WARM
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 : >"$WORK/samples"
 started=$(date +%s)
 nsenter --net="/run/netns/$NODE" bash -c "set -eu; $(declare -f sample check_pod bench_loop); bench_loop"
@@ -168,10 +169,10 @@ echo "bench: sampling took $(($(date +%s) - started)) s"
 # Nothing may be left behind by DEL: no veth in the node (only lo and the
 # reference bridge), no address held in either IPAM store, no cache entry.
 leftover=$(ip -n "$NODE" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -vxE "lo|$BR" || true)
-[ -z "$leftover" ] || die "links left in the node netns after DEL: $(echo $leftover)"
+[ -z "$leftover" ] || die "links left in the node netns after DEL: ${leftover//$'\n'/ }"
 for d in "$WORK/ipam-x/benchx" "$WORK/ipam-r/benchr"; do
-	held=$(ls "$d" 2>/dev/null | grep -E '^[0-9.]+$' || true)
-	[ -z "$held" ] || die "addresses still allocated in $d after DEL: $(echo $held)"
+	held=$(find "$d" -maxdepth 1 -regextype egrep -regex '.*/[0-9.]+' -printf '%f ' 2>/dev/null || true)
+	[ -z "$held" ] || die "addresses still allocated in $d after DEL: $held"
 done
 while read -r f; do
 	[ ! -e "$CACHE/$f" ] || die "cnitool cache entry $CACHE/$f left after DEL"
@@ -180,11 +181,14 @@ done <"$WORK/cache-files"
 # Figures, RESULTS.md section and results.json keys.
 ref_ver=$(dpkg-query -W -f='${Version}' containernetworking-plugins 2>/dev/null || echo unknown)
 cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+fstype=$(df --output=fstype "$WORK" | tail -1)
 python3 - "$WORK/samples" "$WARM" "$N" "$RESULTS_MD" "$RESULTS_JSON" "$GOAL" \
-	"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)" "$(uname -r)" "${cpu:-unknown}" "$ref_ver" <<'PY'
+	"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)" "$(uname -r)" "${cpu:-unknown}" "$ref_ver" \
+	"$fstype" "$LOAD_BEFORE" <<'PY'
 import json, math, os, sys
 
-samples, warm, n, md_path, json_path, goal, date, nproc, kernel, cpu, ref_ver = sys.argv[1:]
+(samples, warm, n, md_path, json_path, goal, date, nproc, kernel, cpu, ref_ver, fstype,
+ load) = sys.argv[1:]
 warm, n, goal = int(warm), int(n), float(goal)
 
 data = {}
@@ -250,15 +254,16 @@ section = f"""{begin}
 ## CNI ADD/DEL latency: xcni vs bridge + host-local
 
 - Date: {date}
-- Machine: {nproc} CPUs ({cpu}), kernel {kernel}
+- Machine: {nproc} CPUs ({cpu}), kernel {kernel}; load average before the run: {load}
 - Command: `make bench` (runs `bench/run.sh`; `BENCH_RUNS` sets the sample count)
 - Client: cnitool (libcni 1.1.2) for both plugins, run in a private node network
   namespace; one fresh pod namespace per sample, created before timing.
   Reference: Debian containernetworking-plugins {ref_ver} (`bridge` with `isGateway`,
-  `ipMasq: false`, `host-local` IPAM), xcni with its built-in IPAM, both cniVersion 1.0.0.
+  `ipMasq: false`, `host-local` IPAM), xcni with its built-in IPAM, both cniVersion 1.0.0,
+  both IPAM data dirs in one private directory on the same filesystem ({fstype}).
 - Samples: {n} ADD and {n} DEL per plugin after {warm} discarded warm-up rounds,
   interleaved (ADD both, DEL both, plugin order alternating), each timed around the
-  cnitool process (so each figure includes cnitool's own start, ~1.4 ms).
+  cnitool process (so each figure includes cnitool's own start, ~1.3-1.4 ms).
 
 | plugin | verb | p50 ms | p99 ms | min ms | mean ms |
 |---|---|---:|---:|---:|---:|

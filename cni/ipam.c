@@ -1,6 +1,5 @@
-/* Built-in IPAM. An allocation is written to a temporary file and then
- * linked to its address's name, so a crash never leaves a half-written
- * allocation; leftovers are temporary files, removed under the lock. */
+/* Built-in IPAM. An allocation file appears whole or not at all (see
+ * claim()), so a crash never leaves a half-written allocation. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -232,28 +231,49 @@ static uint32_t read_last(struct ipam_store *s)
 	return ip;
 }
 
-/* Writes content to a fresh temporary file and links it to name; fails
- * with -EEXIST if name already exists. replace renames over name instead. */
-static int publish(struct ipam_store *s, const char *name, const char *content, bool replace)
+/* Claims name with content, atomically: the content is written to an
+ * unnamed O_TMPFILE and then linked in, so the name never exists without
+ * its owner and a killed process leaves no temporary file. Where the file
+ * system has no O_TMPFILE, a named temporary file (removed by the next
+ * locked scan if we die) does the same. -EEXIST if name is taken. No fsync:
+ * a lost allocation after power loss is an unreadable file GC removes. */
+static int claim(struct ipam_store *s, const char *name, const char *content)
 {
-	char tmp[64];
 	size_t len = strlen(content);
+	char tmp[64] = "";
 	int fd, err = 0;
 
-	snprintf(tmp, sizeof(tmp), TMP_PREFIX "%d", (int)getpid());
-	fd = openat(s->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = openat(s->dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
+		snprintf(tmp, sizeof(tmp), TMP_PREFIX "%d", (int)getpid());
+		fd = openat(s->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	}
 	if (fd < 0)
 		return -errno;
-	if (write(fd, content, len) != (ssize_t)len || fsync(fd))
+	if (write(fd, content, len) != (ssize_t)len)
 		err = errno ? -errno : -EIO;
+	else if (tmp[0] ? linkat(s->dir_fd, tmp, s->dir_fd, name, 0) :
+			  linkat(fd, "", s->dir_fd, name, AT_EMPTY_PATH))
+		err = -errno;
 	close(fd);
-	if (!err && replace && renameat(s->dir_fd, tmp, s->dir_fd, name))
-		err = -errno;
-	if (!err && !replace && linkat(s->dir_fd, tmp, s->dir_fd, name, 0))
-		err = -errno;
-	if (err || !replace)
+	if (tmp[0])
 		unlinkat(s->dir_fd, tmp, 0);
 	return err;
+}
+
+/* Remembers where the round-robin left off. A torn or missing hint only
+ * moves the next search's start. */
+static void write_last(struct ipam_store *s, const char *name)
+{
+	char buf[INET_ADDRSTRLEN + 1];
+	int n = snprintf(buf, sizeof(buf), "%s\n", name);
+	int fd = openat(s->dir_fd, LAST_FILE, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return;
+	if (pwrite(fd, buf, n, 0) == n)
+		(void)!ftruncate(fd, n);
+	close(fd);
 }
 
 int ipam_allocate(struct ipam_store *s, const struct ipam_range *r, const struct cni_attachment *o,
@@ -276,12 +296,12 @@ int ipam_allocate(struct ipam_store *s, const struct ipam_range *r, const struct
 		if (ip == r->gateway)
 			continue;
 		ip4_format(ip, name);
-		err = publish(s, name, content, false);
+		err = claim(s, name, content);
 		if (err == -EEXIST)
 			continue;
 		if (err)
 			return err;
-		publish(s, LAST_FILE, name, true);
+		write_last(s, name);
 		*out = ip;
 		return 0;
 	}

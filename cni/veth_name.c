@@ -52,7 +52,7 @@ int veth_alias_parse(const char *alias, const char *network, char *container_id,
 	cid = alias + plen + nlen + 1;
 	slash = strchr(cid, '/');
 	if (!slash || (size_t)(slash - cid) >= cid_size || strlen(slash + 1) >= if_size ||
-	    slash == cid || !slash[1])
+	    slash == cid || !slash[1] || strchr(slash + 1, '/'))
 		return -EINVAL;
 	memcpy(container_id, cid, slash - cid);
 	container_id[slash - cid] = '\0';

@@ -266,9 +266,12 @@ int wiring_add(const struct wiring *w, const struct cni_result *ipam, struct cni
 	}
 	err = find_host_veth(&nl, w, alias, &host, name);
 	if (err == 0) {
-		/* Left by an ADD of this attachment that died: start over. */
+		/* Left by an ADD of this attachment that died, or by a DEL whose
+		 * detached unregistration has not run yet: start over. */
 		snprintf(name, sizeof(name), "%s", host.name);
 		err = nl_link_del(&nl, host.ifindex);
+		if (err == -ENODEV) /* its detached unregistration won */
+			err = 0;
 	} else if (err == -ENOENT) {
 		err = name[0] ? 0 : -EADDRINUSE;
 	}
@@ -314,11 +317,40 @@ out:
 	return ret;
 }
 
+/* Unregistering a netdev ends in an RCU barrier: about 20 ms here, most of
+ * a synchronous DEL. The link is already down (no routes, no carrier), so
+ * a detached child finishes the job while DEL returns. If the child never
+ * runs, the down veth still carries its label: the next ADD of the
+ * attachment or a GC removes it. */
+static void unregister_detached(const char *name, const char *alias, int ifindex)
+{
+	struct nl_link link;
+	struct nl nl = { 0 };
+	int null;
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return; /* parent, or fork failed: the label keeps it collectable */
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		/* The runtime reads our stdout to EOF: let go of it. */
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+	}
+	setsid();
+	if (!nl_open(&nl) && !nl_link_get(&nl, name, &link) && link.ifindex == ifindex &&
+	    !strcmp(link.alias, alias) && !(link.flags & IFF_UP))
+		nl_link_del(&nl, ifindex);
+	_exit(0);
+}
+
 int wiring_del(const struct wiring *w, struct cni_err *e)
 {
 	char alias[NL_ALIAS_MAX], name[IFNAMSIZ];
 	struct nl_link host;
 	struct nl nl = { 0 };
+	bool detach = false;
 	int err;
 
 	if (veth_alias(w->network, w->att->container_id, w->att->ifname, alias))
@@ -327,17 +359,23 @@ int wiring_del(const struct wiring *w, struct cni_err *e)
 	if (err)
 		return cni_errf(e, XCNI_ERR_NETLINK, "netlink socket: %s", strerror(-err));
 	err = find_host_veth(&nl, w, alias, &host, name);
-	if (err == 0) {
+	if (err == 0 && !host.alias[0]) {
+		/* Left unlabeled by a dead ADD: nothing could find it later. */
 		err = nl_link_del(&nl, host.ifindex);
-		if (err == -ENODEV) /* a concurrent DEL won */
-			err = 0;
+	} else if (err == 0) {
+		err = nl_link_set_down(&nl, host.ifindex);
+		detach = !err;
 	} else if (err == -ENOENT) {
 		err = 0;
 	}
+	if (err == -ENODEV) /* a concurrent DEL won */
+		err = 0;
 	nl_close(&nl);
 	if (err)
-		return cni_errf(e, XCNI_ERR_NETLINK, "cannot delete host veth of %s/%s: %s",
+		return cni_errf(e, XCNI_ERR_NETLINK, "cannot remove host veth of %s/%s: %s",
 				w->att->container_id, w->att->ifname, strerror(-err));
+	if (detach)
+		unregister_detached(host.name, alias, host.ifindex);
 	return 0;
 }
 

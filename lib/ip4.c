@@ -1,5 +1,6 @@
 /* Parsing and formatting of IPv4 addresses and CIDR prefixes. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,9 +32,12 @@ int ip4_prefix_parse(const char *s, struct ip4_prefix *p)
 		return -EINVAL;
 	memcpy(buf, s, slash - s);
 	buf[slash - s] = '\0';
+	/* strtol would take blanks and signs: the length is digits only. */
+	if (!isdigit((unsigned char)slash[1]))
+		return -EINVAL;
 	errno = 0;
 	len = strtol(slash + 1, &end, 10);
-	if (errno || *end || len < 0 || len > 32 || slash[1] == '-' || slash[1] == '+')
+	if (errno || *end || len > 32)
 		return -EINVAL;
 	if (ip4_parse(buf, &p->addr))
 		return -EINVAL;

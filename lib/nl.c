@@ -208,7 +208,9 @@ int nl_veth_create(struct nl *nl, const struct nl_veth_spec *spec)
 	return nl_talk(nl, nlh, NULL, NULL);
 }
 
-static int nl_link_change(struct nl *nl, int ifindex, const char *alias, unsigned int up)
+/* Changes IFF_UP when change has it (to up), and the alias when given. */
+static int nl_link_change(struct nl *nl, int ifindex, const char *alias, unsigned int change,
+			  unsigned int up)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = nl_msg(buf, RTM_NEWLINK, NLM_F_ACK);
@@ -217,7 +219,7 @@ static int nl_link_change(struct nl *nl, int ifindex, const char *alias, unsigne
 	ifm->ifi_family = AF_UNSPEC;
 	ifm->ifi_index = ifindex;
 	ifm->ifi_flags = up;
-	ifm->ifi_change = up;
+	ifm->ifi_change = change;
 	if (alias)
 		mnl_attr_put_strz(nlh, IFLA_IFALIAS, alias);
 	return nl_talk(nl, nlh, NULL, NULL);
@@ -227,12 +229,17 @@ int nl_link_set_alias(struct nl *nl, int ifindex, const char *alias)
 {
 	if (strlen(alias) >= NL_ALIAS_MAX)
 		return -ENAMETOOLONG;
-	return nl_link_change(nl, ifindex, alias, 0);
+	return nl_link_change(nl, ifindex, alias, 0, 0);
 }
 
 int nl_link_set_up(struct nl *nl, int ifindex)
 {
-	return nl_link_change(nl, ifindex, NULL, IFF_UP);
+	return nl_link_change(nl, ifindex, NULL, IFF_UP, IFF_UP);
+}
+
+int nl_link_set_down(struct nl *nl, int ifindex)
+{
+	return nl_link_change(nl, ifindex, NULL, IFF_UP, 0);
 }
 
 int nl_link_del(struct nl *nl, int ifindex)

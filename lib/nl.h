@@ -55,6 +55,7 @@ int nl_link_dump(struct nl *nl, nl_link_cb cb, void *data);
 int nl_veth_create(struct nl *nl, const struct nl_veth_spec *spec);
 int nl_link_set_alias(struct nl *nl, int ifindex, const char *alias);
 int nl_link_set_up(struct nl *nl, int ifindex);
+int nl_link_set_down(struct nl *nl, int ifindex);
 int nl_link_del(struct nl *nl, int ifindex);
 
 int nl_addr_add(struct nl *nl, int ifindex, uint32_t addr, uint8_t prefix_len);

@@ -87,6 +87,22 @@ teardown() {
 	[ "$status" -eq 0 ]
 }
 
+@test "DEL takes the pod off the node at once; ADD of the same attachment right after works" {
+	pod_netns a >/dev/null
+	cni add net1 a >/dev/null
+	a=$(pod_ip a)
+	cni del net1 a
+	# Before any unregistration finishes: no route to the pod, address free.
+	[ -z "$(in_node ip route show "$a/32")" ]
+	[ "$(ipam_allocs net1)" -eq 0 ]
+	run cni add net1 a
+	[ "$status" -eq 0 ]
+	in_pod a ping -c1 -W2 "10.250.$BATS_TEST_NUMBER.1"
+	[ "$(node_veths)" -eq 1 ]
+	cni del net1 a
+	[ "$(node_veths)" -eq 0 ]
+}
+
 @test "DEL with an empty CNI_NETNS (as containerd sends it) still cleans up" {
 	ns=$(pod_netns a)
 	conf='{"cniVersion":"1.1.0","name":"net1","type":"xcni","ipam":{"subnet":"10.250.'$BATS_TEST_NUMBER'.0/24","dataDir":"'$WORK/ipam'"}}'

@@ -66,8 +66,15 @@ xcni_exec() {
 		nsenter --net="/run/netns/$NODE" "$XCNI_BIN"
 }
 
-# The number of host-side veths xcni made in the node.
+# The number of host-side veths xcni made in the node. DEL takes a veth
+# down and leaves its unregistration (an RCU barrier, ~20 ms) to a detached
+# child: wait, bounded, until no such down veth is pending.
 node_veths() {
+	local i
+	for i in $(seq 1 100); do
+		in_node ip -o link show | grep ': xc' | grep -qv '[<,]UP[,>]' || break
+		sleep 0.05
+	done
 	in_node ip -o link show | grep -c ': xc' || true
 }
 

@@ -20,10 +20,10 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Fails showing both strings when s does not contain part. */
-#define assert_str_contains(s, part)                                                          \
-	do {                                                                                  \
-		const char *s_ = (s), *part_ = (part);                                        \
-		if (!s_ || !strstr(s_, part_))                                                \
+#define assert_str_contains(s, part)                                                           \
+	do {                                                                                   \
+		const char *s_ = (s), *part_ = (part);                                         \
+		if (!s_ || !strstr(s_, part_))                                                 \
 			fail_msg("\"%s\" does not contain \"%s\"", s_ ? s_ : "(null)", part_); \
 	} while (0)
 
