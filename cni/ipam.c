@@ -65,12 +65,13 @@ int ipam_store_open(struct ipam_store *s, const char *data_dir, const char *netw
 	s->dir_fd = s->lock_fd = -1;
 	if (snprintf(s->path, sizeof(s->path), "%s/%s", data_dir, network) >= (int)sizeof(s->path))
 		return -ENAMETOOLONG;
-	if (create) {
+	s->dir_fd = open(s->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dir_fd < 0 && errno == ENOENT && create) {
 		err = file_mkdir_p(s->path, 0755);
 		if (err)
 			return err;
+		s->dir_fd = open(s->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	}
-	s->dir_fd = open(s->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->dir_fd < 0)
 		return -errno;
 	s->lock_fd = openat(s->dir_fd, LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0644);

@@ -55,9 +55,12 @@ static bool is_ours(const struct nl_link *link, const char *alias)
 
 /* Looks for the attachment's host veth under each of its candidate names.
  * Returns 0 with link filled, or -ENOENT with free_name set to the first
- * name nobody holds (empty when all are taken). */
+ * name nobody holds (empty when all are taken). For ADD (to_free) the
+ * search ends at the first free name: ADD always takes the first free one,
+ * so a leftover of this attachment further on needs a rare collision that
+ * came and went; DEL (which looks at every name) and GC still remove it. */
 static int find_host_veth(struct nl *nl, const struct wiring *w, const char *alias,
-			  struct nl_link *link, char free_name[IFNAMSIZ])
+			  struct nl_link *link, char free_name[IFNAMSIZ], bool to_free)
 {
 	char name[IFNAMSIZ];
 	int err;
@@ -72,6 +75,8 @@ static int find_host_veth(struct nl *nl, const struct wiring *w, const char *ali
 		if (err == -ENODEV) {
 			if (!free_name[0])
 				memcpy(free_name, name, IFNAMSIZ);
+			if (to_free)
+				break;
 			continue;
 		}
 		if (err)
@@ -264,7 +269,7 @@ int wiring_add(const struct wiring *w, const struct cni_result *ipam, struct cni
 		close(lock);
 		return cni_errf(e, XCNI_ERR_NETLINK, "netlink socket: %s", strerror(-err));
 	}
-	err = find_host_veth(&nl, w, alias, &host, name);
+	err = find_host_veth(&nl, w, alias, &host, name, true);
 	if (err == 0) {
 		/* Left by an ADD of this attachment that died, or by a DEL whose
 		 * detached unregistration has not run yet: start over. */
@@ -281,7 +286,7 @@ int wiring_add(const struct wiring *w, const struct cni_result *ipam, struct cni
 		goto out;
 	}
 	spec.name = name;
-	err = nl_veth_create(&nl, &spec);
+	err = nl_veth_create(&nl, &spec, &host);
 	if (err == -EEXIST) {
 		cni_errf(e, XCNI_ERR_NETLINK, "interface %s already exists in netns %s",
 			 w->att->ifname, w->netns_path);
@@ -292,7 +297,7 @@ int wiring_add(const struct wiring *w, const struct cni_result *ipam, struct cni
 			 w->att->ifname, w->netns_path, strerror(-err));
 		goto out;
 	}
-	err = nl_link_get(&nl, name, &host);
+	err = host.ifindex && !strcmp(host.name, name) ? 0 : nl_link_get(&nl, name, &host);
 	if (!err)
 		err = nl_link_set_alias(&nl, host.ifindex, alias);
 	if (err) {
@@ -345,37 +350,57 @@ static void unregister_detached(const char *name, const char *alias, int ifindex
 	_exit(0);
 }
 
+/* Takes one of the attachment's veths off the node: an unlabeled one (left
+ * by a dead ADD) at once, a labeled one down now and unregistered by a
+ * detached child. */
+static int remove_host_veth(struct nl *nl, const struct nl_link *host, const char *alias)
+{
+	int err;
+
+	if (!host->alias[0])
+		err = nl_link_del(nl, host->ifindex);
+	else if (!(err = nl_link_set_down(nl, host->ifindex)))
+		unregister_detached(host->name, alias, host->ifindex);
+	return err == -ENODEV ? 0 : err; /* a concurrent DEL won */
+}
+
 int wiring_del(const struct wiring *w, struct cni_err *e)
 {
 	char alias[NL_ALIAS_MAX], name[IFNAMSIZ];
 	struct nl_link host;
 	struct nl nl = { 0 };
-	bool detach = false;
-	int err;
+	int err = 0;
 
 	if (veth_alias(w->network, w->att->container_id, w->att->ifname, alias))
 		return 0; /* ADD would have refused it: nothing can exist */
 	err = nl_open(&nl);
 	if (err)
 		return cni_errf(e, XCNI_ERR_NETLINK, "netlink socket: %s", strerror(-err));
-	err = find_host_veth(&nl, w, alias, &host, name);
-	if (err == 0 && !host.alias[0]) {
-		/* Left unlabeled by a dead ADD: nothing could find it later. */
-		err = nl_link_del(&nl, host.ifindex);
-	} else if (err == 0) {
-		err = nl_link_set_down(&nl, host.ifindex);
-		detach = !err;
-	} else if (err == -ENOENT) {
-		err = 0;
+	/* Every candidate name, and prevResult's: a rare collision can leave
+	 * the attachment under more than one. */
+	for (int salt = -1; !err && salt < VETH_NAME_SALTS; salt++) {
+		int got;
+
+		if (salt < 0 && !w->host_hint)
+			continue;
+		if (salt < 0)
+			snprintf(name, sizeof(name), "%s", w->host_hint);
+		else
+			veth_host_name(w->att->container_id, w->att->ifname, salt, name);
+		if (salt >= 0 && w->host_hint && !strcmp(name, w->host_hint))
+			continue;
+		got = nl_link_get(&nl, name, &host);
+		/* prevResult's name must carry the label; our own names may be
+		 * unlabeled leftovers. */
+		if (got == -ENODEV ||
+		    (!got && (salt < 0 ? strcmp(host.alias, alias) : !is_ours(&host, alias))))
+			continue;
+		err = got ? got : remove_host_veth(&nl, &host, alias);
 	}
-	if (err == -ENODEV) /* a concurrent DEL won */
-		err = 0;
 	nl_close(&nl);
 	if (err)
 		return cni_errf(e, XCNI_ERR_NETLINK, "cannot remove host veth of %s/%s: %s",
 				w->att->container_id, w->att->ifname, strerror(-err));
-	if (detach)
-		unregister_detached(host.name, alias, host.ifindex);
 	return 0;
 }
 
@@ -388,7 +413,7 @@ static int check_host(struct nl *nl, const struct wiring *w, const struct cni_re
 
 	if (veth_alias(w->network, w->att->container_id, w->att->ifname, alias))
 		return cni_errf(e, CNI_ERR_INVALID_CONFIG, "attachment name too long for an alias");
-	err = find_host_veth(nl, w, alias, &host, name);
+	err = find_host_veth(nl, w, alias, &host, name, false);
 	if (err == -ENOENT)
 		return cni_errf(e, XCNI_ERR_CHECK, "host veth of %s/%s not found",
 				w->att->container_id, w->att->ifname);

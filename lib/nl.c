@@ -130,6 +130,14 @@ static int link_get_cb(const struct nlmsghdr *nlh, void *data)
 	return parse_link(nlh, data) ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
+/* Keeps the echoed link; the ACK that follows ends the exchange. */
+static int link_echo_cb(const struct nlmsghdr *nlh, void *data)
+{
+	if (nlh->nlmsg_type == RTM_NEWLINK)
+		parse_link(nlh, data);
+	return MNL_CB_OK;
+}
+
 int nl_link_get(struct nl *nl, const char *name, struct nl_link *out)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -178,10 +186,13 @@ int nl_link_dump(struct nl *nl, nl_link_cb cb, void *data)
 /* Creates both ends at once, the host end up: the peer is born inside the pod's
  * netns under its final name, so no half-made pair is ever visible on the
  * host under a temporary name. */
-int nl_veth_create(struct nl *nl, const struct nl_veth_spec *spec)
+int nl_veth_create(struct nl *nl, const struct nl_veth_spec *spec, struct nl_link *out)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = nl_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
+	/* NLM_F_ECHO: the kernel answers with the new host end, saving a
+	 * lookup. */
+	struct nlmsghdr *nlh =
+		nl_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK | NLM_F_ECHO);
 	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 	struct nlattr *linkinfo, *info_data, *peer;
 	struct ifinfomsg *peer_ifm;
@@ -205,7 +216,8 @@ int nl_veth_create(struct nl *nl, const struct nl_veth_spec *spec)
 	mnl_attr_nest_end(nlh, peer);
 	mnl_attr_nest_end(nlh, info_data);
 	mnl_attr_nest_end(nlh, linkinfo);
-	return nl_talk(nl, nlh, NULL, NULL);
+	memset(out, 0, sizeof(*out));
+	return nl_talk(nl, nlh, link_echo_cb, out);
 }
 
 /* Changes IFF_UP when change has it (to up), and the alias when given. */

@@ -52,7 +52,9 @@ void nl_close(struct nl *nl);
 
 int nl_link_get(struct nl *nl, const char *name, struct nl_link *out);
 int nl_link_dump(struct nl *nl, nl_link_cb cb, void *data);
-int nl_veth_create(struct nl *nl, const struct nl_veth_spec *spec);
+/* Creates the pair; out receives the host end as the kernel echoes it
+ * (ifindex 0 if it did not). */
+int nl_veth_create(struct nl *nl, const struct nl_veth_spec *spec, struct nl_link *out);
 int nl_link_set_alias(struct nl *nl, int ifindex, const char *alias);
 int nl_link_set_up(struct nl *nl, int ifindex);
 int nl_link_set_down(struct nl *nl, int ifindex);
