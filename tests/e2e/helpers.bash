@@ -19,12 +19,15 @@ xcni_setup() {
 }
 
 xcni_teardown() {
-	local ns
+	local ns id
 	for ns in $(ip netns list | awk '{print $1}' | grep "^$T-"); do
+		# cnitool's container ID is "cnitool-" + the first 10 bytes (20
+		# hex digits) of the SHA-512 of the netns path; libcni caches
+		# results as <network>-<container ID>-<ifname>. Drop this test's.
+		id=$(printf '%s' "/run/netns/$ns" | sha512sum | cut -c1-20)
+		rm -f /var/lib/cni/results/*-cnitool-"$id"-* 2>/dev/null || true
 		ip netns del "$ns"
 	done
-	# cnitool's result cache is keyed by container ID; drop this test's.
-	rm -rf /var/lib/cni/results/*"$T"* 2>/dev/null || true
 }
 
 # write_conf NAME [VERSION] [IPAM JSON]: a conflist for cnitool.
