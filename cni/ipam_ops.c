@@ -21,11 +21,15 @@ static int open_store(struct invocation *inv, struct ipam_store *s, bool create)
 
 static void range_text(const struct ipam_range *r, char *buf, size_t size)
 {
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
 
 	ip4_format(r->first, a);
 	ip4_format(r->last, b);
-	snprintf(buf, size, "%s-%s", a, b);
+	ip4_format(r->gateway, g);
+	if (r->gateway >= r->first && r->gateway <= r->last)
+		snprintf(buf, size, "%s-%s (without the gateway %s)", a, b, g);
+	else
+		snprintf(buf, size, "%s-%s", a, b);
 }
 
 int ipam_add(struct invocation *inv, struct cni_result *res)
@@ -34,7 +38,7 @@ int ipam_add(struct invocation *inv, struct cni_result *res)
 	const cJSON *dns = cJSON_GetObjectItemCaseSensitive(inv->conf.root, "dns");
 	struct ipam_range r;
 	struct ipam_store s;
-	char text[64];
+	char text[128];
 	uint32_t ip;
 	int err;
 
@@ -121,7 +125,7 @@ int ipam_status(struct invocation *inv)
 	unsigned int used = 0, size;
 	struct ipam_range r;
 	struct ipam_store s;
-	char text[64];
+	char text[128];
 	int err;
 
 	if (!inv->conf.ipam.builtin)
