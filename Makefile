@@ -8,18 +8,50 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Ilib -Iinclude \
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lmnl)
 
 LIB_SRCS := $(wildcard lib/*.c)
+# The datapath library (libbpf skeletons) is for the agent and the datapath
+# tests; the CNI binary stays free of libbpf.
+DP_SRCS := $(wildcard lib/datapath/*.c)
+DP_OBJS := $(DP_SRCS:%.c=$(BUILD)/%.o)
+DP_LDLIBS := -lbpf -lelf -lz
 CNI_SRCS := $(filter-out cni/main.c,$(wildcard cni/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CNI_OBJS := $(CNI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test lint format unit e2e bench demo clean
-all: $(BUILD)/xcni
+.PHONY: all deps test lint format unit e2e bench demo clean datapath
+all: $(BUILD)/xcni datapath $(BUILD)/libxcni-dp.a
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h cni/*.h include/*.h)
+# The datapath: BPF objects compiled against this kernel's BTF (CO-RE),
+# and a libbpf skeleton for each.
+BPF_PROGS := $(patsubst datapath/%.bpf.c,%,$(wildcard datapath/*.bpf.c))
+BPF_OBJS := $(BPF_PROGS:%=$(BUILD)/datapath/%.bpf.o)
+BPF_SKELS := $(BPF_PROGS:%=$(BUILD)/datapath/%.skel.h)
+BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -D__TARGET_ARCH_x86 -I$(BUILD)/datapath \
+	-Iinclude -Idatapath -I/usr/include/x86_64-linux-gnu $(if $(DEBUG),-DXCNI_DEBUG)
+datapath: $(BPF_SKELS)
+
+$(BUILD)/datapath/vmlinux.h:
+	@mkdir -p $(dir $@)
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/datapath/%.bpf.o: datapath/%.bpf.c $(wildcard datapath/lib/*.h include/xcni/*.h) $(BUILD)/datapath/vmlinux.h
+	clang $(BPF_CFLAGS) -c $< -o $@
+
+.SECONDARY: $(BPF_OBJS)
+$(BUILD)/datapath/%.skel.h: $(BUILD)/datapath/%.bpf.o
+	bpftool gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%.o: %.c $(wildcard lib/*.h cni/*.h include/xcni/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/lib/datapath/%.o: lib/datapath/%.c $(wildcard lib/datapath/*.h include/xcni/*.h) $(BPF_SKELS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ilib/datapath -I$(BUILD)/datapath -c $< -o $@
+
+$(BUILD)/libxcni-dp.a: $(DP_OBJS)
+	ar rcs $@ $^
 
 $(BUILD)/xcni: $(BUILD)/cni/main.o $(CNI_OBJS) $(LIB_OBJS)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)

@@ -1,0 +1,59 @@
+/* Conntrack in an LRU hash: the first packet of a flow picks its backend,
+ * later ones keep it even when the Maglev table changes. Timestamps come
+ * from the coarse clock user space advances (struct dp_config), written
+ * only when the second changes. */
+#ifndef XCNI_BPF_CT_H
+#define XCNI_BPF_CT_H
+
+#include "maps.h"
+#include "parse.h"
+
+static __always_inline void ct_touch(struct ct_value *v, __u32 now, __u8 tcp_flags)
+{
+	if (v->last_seen != now)
+		v->last_seen = now;
+	if ((tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)) && !(v->flags & CT_F_CLOSING))
+		v->flags |= CT_F_CLOSING;
+}
+
+/* The key replies of fwd (after translation by v) arrive with. */
+static __always_inline void ct_reply_key(const struct ct_key *fwd, const struct ct_value *v,
+					 struct ct_key *rev)
+{
+	__builtin_memset(rev, 0, sizeof(*rev));
+	rev->proto = fwd->proto;
+	rev->saddr = (v->flags & CT_F_REWRITE_DST) ? v->daddr : fwd->daddr;
+	rev->sport = (v->flags & CT_F_REWRITE_DST) ? v->dport : fwd->dport;
+	rev->daddr = (v->flags & CT_F_REWRITE_SRC) ? v->saddr : fwd->saddr;
+	rev->dport = (v->flags & CT_F_REWRITE_SRC) ? v->sport : fwd->sport;
+}
+
+/* Records both directions of a new translated flow. Returns 0, or -1 when
+ * the map refused (counted as map-full; the packet is dropped rather than
+ * translated without a way back). */
+static __always_inline int ct_create(const struct ct_key *fwd, const struct ct_value *v)
+{
+	struct ct_value rv = {};
+	struct ct_key rev;
+
+	ct_reply_key(fwd, v, &rev);
+	rv.backend_id = v->backend_id;
+	rv.last_seen = v->last_seen;
+	rv.flags = CT_F_REPLY | (v->flags & CT_F_NODEPORT) | CT_F_REWRITE_SRC;
+	rv.saddr = fwd->daddr;
+	rv.sport = fwd->dport;
+	if (v->flags & CT_F_REWRITE_SRC) {
+		rv.flags |= CT_F_REWRITE_DST;
+		rv.daddr = fwd->saddr;
+		rv.dport = fwd->sport;
+	}
+	if (bpf_map_update_elem(&conntrack, fwd, v, BPF_ANY) ||
+	    bpf_map_update_elem(&conntrack, &rev, &rv, BPF_ANY)) {
+		bpf_map_delete_elem(&conntrack, fwd);
+		count_map_full(MAP_CT);
+		return -1;
+	}
+	return 0;
+}
+
+#endif

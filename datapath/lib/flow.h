@@ -1,0 +1,133 @@
+/* The load balancer's decision for one packet, shared by both hooks:
+ * conntrack first (a known flow keeps its backend), then ICMP errors about
+ * translated flows, then the services. */
+#ifndef XCNI_BPF_FLOW_H
+#define XCNI_BPF_FLOW_H
+
+#include "ct.h"
+#include "icmp_err.h"
+#include "lb.h"
+#include "nat.h"
+#include "stats.h"
+
+enum lb_verdict {
+	LB_NONE, /* not service traffic: the hook's default path */
+	LB_TRANSLATED, /* rewritten: deliver to *dst */
+	LB_REJECT, /* a service without backends: answer */
+	LB_DROP, /* *reason says why */
+};
+
+struct lb_result {
+	__be32 dst; /* destination after translation */
+	__u32 reason; /* enum stat_reason */
+};
+
+/* SNAT for NodePort traffic to a remote backend keeps the client's port
+ * unless another client already holds it towards that backend. */
+static __always_inline int snat_port(const struct ct_key *fwd, struct ct_value *v)
+{
+	struct ct_key rev;
+	__u16 base = bpf_ntohs(fwd->sport);
+
+	for (int i = 0; i < 4; i++) {
+		v->sport = bpf_htons(i ? (__u16)(1024 + (mix32(base + i) % 64512)) : base);
+		ct_reply_key(fwd, v, &rev);
+		if (!bpf_map_lookup_elem(&conntrack, &rev))
+			return 0;
+	}
+	return -1;
+}
+
+static __always_inline enum lb_verdict lb_new_flow(void *ctx, struct pkt *p,
+						   const struct dp_config *cfg, bool from_wire,
+						   struct lb_result *res)
+{
+	const struct ct_key *t = &p->tuple;
+	struct ct_value v = {};
+	struct svc_value *svc;
+	struct backend *b;
+	__u32 id = 0;
+
+	svc = svc_lookup(t->daddr, t->dport, t->proto);
+	if (!svc && from_wire && t->daddr == cfg->node_ip)
+		svc = svc_lookup(0, t->dport, t->proto);
+	/* ClusterIPs are not reachable from the wire. */
+	if (!svc || (from_wire && !(svc->flags & (SVC_F_NODEPORT | SVC_F_EXTERNAL))))
+		return LB_NONE;
+	if (!svc->backend_count)
+		return LB_REJECT;
+	b = lb_pick(svc, t, cfg, &id);
+	if (!b)
+		return LB_REJECT;
+	dbg("new flow to svc %u backend %u", svc->id, id);
+	v.flags = CT_F_REWRITE_DST | (from_wire ? CT_F_NODEPORT : 0);
+	v.daddr = b->ip;
+	v.dport = b->port;
+	v.backend_id = id;
+	v.last_seen = cfg->clock;
+	/* From the wire to another node's backend: SNAT to this node so the
+	 * reply comes back here to be translated; Local keeps the client IP
+	 * (its tables hold local backends only). */
+	if (from_wire && !(svc->flags & SVC_F_LOCAL) && !bpf_map_lookup_elem(&endpoints, &b->ip)) {
+		v.flags |= CT_F_REWRITE_SRC;
+		v.saddr = cfg->node_ip;
+		if (snat_port(t, &v)) {
+			res->reason = STAT_DROP_CT_FULL;
+			return LB_DROP;
+		}
+	}
+	if (ct_create(t, &v)) {
+		res->reason = STAT_DROP_CT_FULL;
+		return LB_DROP;
+	}
+	if (nat_apply(ctx, p, t, &v)) {
+		res->reason = STAT_DROP_MALFORMED;
+		return LB_DROP;
+	}
+	res->dst = v.daddr;
+	res->reason = STAT_DNAT;
+	return LB_TRANSLATED;
+}
+
+static __always_inline enum lb_verdict lb_process(void *ctx, struct pkt *p,
+						  const struct dp_config *cfg, bool from_wire,
+						  struct lb_result *res)
+{
+	struct ct_value *v = bpf_map_lookup_elem(&conntrack, &p->tuple);
+	int r;
+
+	if (v) {
+		ct_touch(v, cfg->clock, p->tcp_flags);
+		res->reason = (v->flags & CT_F_REPLY) ? STAT_REV_NAT : STAT_CT_HIT;
+		res->dst = (v->flags & CT_F_REWRITE_DST) ? v->daddr : p->tuple.daddr;
+		if (nat_apply(ctx, p, &p->tuple, v)) {
+			res->reason = STAT_DROP_MALFORMED;
+			return LB_DROP;
+		}
+		return LB_TRANSLATED;
+	}
+	if (p->tuple.proto == IPPROTO_ICMP) {
+		if (!icmp_is_error(p->icmp_type))
+			return LB_NONE;
+		r = icmp_error_rev_nat(p);
+		if (r < 0) {
+			res->reason = STAT_DROP_MALFORMED;
+			return LB_DROP;
+		}
+		if (r == 0)
+			return LB_NONE;
+		hook_reload(ctx, p);
+		{
+			struct iphdr *ip = pkt_ip(p);
+
+			if (!ip)
+				return LB_NONE;
+			res->dst = ip->daddr;
+		}
+		res->reason = STAT_REV_NAT;
+		return LB_TRANSLATED;
+	}
+	return lb_new_flow(ctx, p, cfg, from_wire, res);
+}
+
+#endif

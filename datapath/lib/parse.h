@@ -1,0 +1,142 @@
+/* Packet parsing: Ethernet (one 802.1Q tag), IPv4 with options, TCP, UDP,
+ * ICMP. Every access is bounds-checked; the result is a context-agnostic
+ * view (struct pkt) that XDP and TC code share. */
+#ifndef XCNI_BPF_PARSE_H
+#define XCNI_BPF_PARSE_H
+
+#include "compiler.h"
+#include "xcni/ct.h"
+
+enum parse_result {
+	PARSE_OK, /* IPv4 TCP, UDP or ICMP with its L4 header */
+	PARSE_PASS, /* not ours to look at: IPv6, ARP, other L4, unknown */
+	PARSE_FRAGMENT, /* a non-first IPv4 fragment: no L4 header to read */
+	PARSE_MALFORMED, /* truncated or inconsistent headers */
+};
+
+struct pkt {
+	void *data;
+	void *data_end;
+	__u32 l3_off; /* from data: the IPv4 header */
+	__u32 l4_off; /* from data: the TCP/UDP/ICMP header */
+	__u32 len; /* the frame's length, for stats */
+	struct ct_key tuple; /* as the packet carries it */
+	__u8 tcp_flags;
+	__u8 icmp_type; /* ICMP only */
+	__u8 icmp_code;
+	__u8 pad;
+};
+
+#define TCP_FLAG_FIN 0x01
+#define TCP_FLAG_SYN 0x02
+#define TCP_FLAG_RST 0x04
+#define TCP_FLAG_ACK 0x10
+
+/* The offsets lose their bounds on the stack: each use re-bounds them for
+ * the verifier, and re-checks the packet's end after a possible resize. */
+static __always_inline struct iphdr *pkt_ip(const struct pkt *p)
+{
+	__u32 off = p->l3_off;
+	struct iphdr *ip;
+
+	if (off > sizeof(struct ethhdr) + sizeof(struct vlan_hdr))
+		return NULL;
+	ip = p->data + off;
+	if ((void *)(ip + 1) > p->data_end)
+		return NULL;
+	return ip;
+}
+
+/* The L4 header, when size bytes of it are in the packet. */
+static __always_inline void *pkt_l4(const struct pkt *p, __u32 size)
+{
+	__u32 off = p->l4_off;
+	void *l4;
+
+	if (off > XCNI_MAX_HDR_OFF)
+		return NULL;
+	l4 = p->data + off;
+	if (l4 + size > p->data_end)
+		return NULL;
+	return l4;
+}
+
+/* Fills p from data..data_end. */
+static __always_inline enum parse_result parse_packet(struct pkt *p, void *data, void *data_end)
+{
+	struct ethhdr *eth = data;
+	struct iphdr *ip;
+	__u32 off = sizeof(*eth), ihl, tot;
+	__u16 proto;
+
+	p->data = data;
+	p->data_end = data_end;
+	p->len = data_end - data;
+	p->tcp_flags = 0;
+	if ((void *)(eth + 1) > data_end)
+		return PARSE_MALFORMED;
+	proto = eth->h_proto;
+	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
+		struct vlan_hdr *vh = data + off;
+
+		if ((void *)(vh + 1) > data_end)
+			return PARSE_MALFORMED;
+		proto = vh->h_vlan_encapsulated_proto;
+		off += sizeof(*vh);
+	}
+	if (proto != bpf_htons(ETH_P_IP))
+		return PARSE_PASS;
+
+	ip = data + off;
+	if ((void *)(ip + 1) > data_end)
+		return PARSE_MALFORMED;
+	ihl = ip->ihl * 4;
+	tot = bpf_ntohs(ip->tot_len);
+	if (ip->version != 4 || ihl < sizeof(*ip) || tot < ihl || (void *)ip + tot > data_end)
+		return PARSE_MALFORMED;
+	p->l3_off = off;
+	p->l4_off = off + ihl;
+	__builtin_memset(&p->tuple, 0, sizeof(p->tuple));
+	p->tuple.saddr = ip->saddr;
+	p->tuple.daddr = ip->daddr;
+	p->tuple.proto = ip->protocol;
+	/* Non-first fragments carry no ports: they pass untouched. */
+	if (ip->frag_off & bpf_htons(IP_OFFSET))
+		return PARSE_FRAGMENT;
+
+	if (ip->protocol == IPPROTO_TCP) {
+		struct tcphdr *th = data + p->l4_off;
+
+		if ((void *)(th + 1) > data_end || th->doff < 5 || tot < ihl + th->doff * 4)
+			return PARSE_MALFORMED;
+		p->tuple.sport = th->source;
+		p->tuple.dport = th->dest;
+		p->tcp_flags = ((__u8 *)th)[13];
+		return PARSE_OK;
+	}
+	if (ip->protocol == IPPROTO_UDP) {
+		struct udphdr *uh = data + p->l4_off;
+
+		if ((void *)(uh + 1) > data_end || tot < ihl + sizeof(*uh))
+			return PARSE_MALFORMED;
+		p->tuple.sport = uh->source;
+		p->tuple.dport = uh->dest;
+		return PARSE_OK;
+	}
+	if (ip->protocol == IPPROTO_ICMP) {
+		struct icmphdr *ic = data + p->l4_off;
+
+		if ((void *)(ic + 1) > data_end || tot < ihl + sizeof(*ic))
+			return PARSE_MALFORMED;
+		p->icmp_type = ic->type;
+		p->icmp_code = ic->code;
+		if (ic->type == ICMP_ECHO || ic->type == ICMP_ECHOREPLY) {
+			p->tuple.sport = ic->un.echo.id;
+			p->tuple.dport = ic->un.echo.id;
+		}
+		return PARSE_OK;
+	}
+	return PARSE_PASS;
+}
+
+#endif

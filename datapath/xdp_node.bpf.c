@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+/* xdp_node: XDP on the node's device(s) facing the network. NodePort,
+ * LoadBalancer and externalIP load balancing, reverse translation of
+ * replies to flows this node translated, redirect of traffic for local
+ * pods straight into their veths; everything else passes up with the
+ * verdict in the XDP metadata. */
+#define XCNI_HOOK_XDP
+#include "lib/flow.h"
+#include "lib/reject.h"
+#include "xcni/meta.h"
+
+/* Redirect targets: pod host-side veths and the node's own devices. Not
+ * pinned: libbpf 1.1 cannot reuse a pinned devmap. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, XCNI_MAX_ENDPOINTS);
+	__type(key, __u32);
+	__type(value, struct bpf_devmap_val);
+} tx_ports SEC(".maps");
+
+/* Leaves the decision in front of the frame for TC ingress to read. */
+static __always_inline int pass_up(struct xdp_md *ctx, const struct pkt *p, __u32 reason,
+				   __u32 mark)
+{
+	const struct dp_config *cfg = dp_config();
+	struct xdp_meta *meta;
+	void *data;
+
+	count(reason, p->len);
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta)))
+		return XDP_PASS;
+	meta = (void *)(long)ctx->data_meta;
+	data = (void *)(long)ctx->data;
+	if ((void *)(meta + 1) > data)
+		return XDP_PASS;
+	meta->magic = XCNI_META_MAGIC;
+	meta->mark = mark;
+	meta->rx_queue = ctx->rx_queue_index;
+	meta->verdict = reason;
+	meta->timestamp = cfg ? cfg->clock : 0;
+	return XDP_PASS;
+}
+
+static __always_inline void set_macs(struct ethhdr *eth, const __u8 *dst, const __u8 *src)
+{
+	__builtin_memcpy(eth->h_dest, dst, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, src, ETH_ALEN);
+}
+
+/* Routers decrement the TTL; the checksum follows (RFC 1624). */
+static __always_inline int forward_ttl(struct iphdr *ip)
+{
+	__be16 before = ((__be16 *)ip)[4];
+
+	if (ip->ttl <= 1)
+		return -1;
+	ip->ttl--;
+	csum_replace2(&ip->check, before, ((__be16 *)ip)[4]);
+	return 0;
+}
+
+static __always_inline int deliver(struct xdp_md *ctx, struct pkt *p, const struct lb_result *res)
+{
+	struct bpf_fib_lookup fib = {};
+	struct ethhdr *eth = p->data;
+	struct iphdr *ip = pkt_ip(p);
+	struct endpoint *ep;
+	__u32 mark = META_F_TRANSLATED;
+	long rc;
+
+	if (res->reason == STAT_REV_NAT)
+		mark |= META_F_REPLY;
+	/* A tagged frame goes up translated: the stack knows its VLAN. */
+	if (!ip || (void *)(eth + 1) > p->data_end || p->l3_off != sizeof(*eth))
+		return pass_up(ctx, p, res->reason, mark);
+	ep = bpf_map_lookup_elem(&endpoints, &res->dst);
+	if (ep) {
+		set_macs(eth, ep->pod_mac, ep->host_mac);
+		count(res->reason, p->len);
+		count(STAT_REDIRECT, p->len);
+		dbg("redirect to ifindex %u", ep->ifindex);
+		return bpf_redirect_map(&tx_ports, ep->ifindex, XDP_PASS);
+	}
+	fib.family = 2; /* AF_INET */
+	fib.tos = ip->tos;
+	fib.l4_protocol = ip->protocol;
+	fib.tot_len = bpf_ntohs(ip->tot_len);
+	fib.ipv4_src = ip->saddr;
+	fib.ipv4_dst = ip->daddr;
+	fib.ifindex = ctx->ingress_ifindex;
+	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+	/* No route or neighbour yet: the stack forwards it (and resolves). */
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		return pass_up(ctx, p, res->reason, mark);
+	ip = pkt_ip(p);
+	eth = p->data;
+	if (!ip || (void *)(eth + 1) > p->data_end)
+		return XDP_ABORTED;
+	if (forward_ttl(ip))
+		return pass_up(ctx, p, res->reason, mark); /* the stack sends time-exceeded */
+	set_macs(eth, fib.dmac, fib.smac);
+	count(res->reason, p->len);
+	if (fib.ifindex == ctx->ingress_ifindex) {
+		count(STAT_TX, p->len);
+		return XDP_TX;
+	}
+	count(STAT_REDIRECT, p->len);
+	return bpf_redirect_map(&tx_ports, fib.ifindex, XDP_PASS);
+}
+
+SEC("xdp")
+int xdp_node(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	const struct dp_config *cfg = dp_config();
+	struct lb_result res = {};
+	struct pkt p;
+	int rc;
+
+	switch (parse_packet(&p, data, data_end)) {
+	case PARSE_MALFORMED:
+		count(STAT_DROP_MALFORMED, p.len);
+		return XDP_DROP;
+	case PARSE_FRAGMENT:
+		return pass_up(ctx, &p, STAT_FRAGMENT, 0);
+	case PARSE_PASS:
+		return pass_up(ctx, &p, STAT_PASS, 0);
+	case PARSE_OK:
+		break;
+	}
+	if (!cfg)
+		return XDP_PASS;
+	switch (lb_process(ctx, &p, cfg, true, &res)) {
+	case LB_NONE:
+		return pass_up(ctx, &p, STAT_PASS, 0);
+	case LB_DROP:
+		count(res.reason, p.len);
+		return XDP_DROP;
+	case LB_REJECT:
+		rc = p.tuple.proto == IPPROTO_TCP ? reject_tcp(ctx, &p) : reject_udp(ctx, &p);
+		if (rc) {
+			count(STAT_DROP_NO_ROOM, p.len);
+			return XDP_DROP;
+		}
+		count(STAT_REJECT, p.len);
+		return XDP_TX;
+	case LB_TRANSLATED:
+		return deliver(ctx, &p, &res);
+	}
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "GPL";

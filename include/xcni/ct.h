@@ -1,0 +1,43 @@
+/* Conntrack, shared by BPF and user space. A translated flow has two
+ * entries: one keyed by the tuple of its first packet (client to service)
+ * and one keyed by the tuple its replies arrive with; each says what to
+ * rewrite, so either direction is one lookup and one rewrite. */
+#ifndef XCNI_CT_H
+#define XCNI_CT_H
+
+#include "types.h"
+
+struct ct_key {
+	__be32 saddr;
+	__be32 daddr;
+	__be16 sport; /* ICMP echo: the identifier in both */
+	__be16 dport;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+enum ct_flags {
+	CT_F_REPLY = 1 << 0, /* keyed by the reply direction */
+	CT_F_REWRITE_SRC = 1 << 1,
+	CT_F_REWRITE_DST = 1 << 2,
+	CT_F_CLOSING = 1 << 3, /* TCP FIN or RST seen: short timeout */
+	CT_F_NODEPORT = 1 << 4, /* made by xdp_node */
+};
+
+struct ct_value {
+	__be32 saddr; /* the rewritten source, with CT_F_REWRITE_SRC */
+	__be32 daddr; /* the rewritten destination, with CT_F_REWRITE_DST */
+	__be16 sport;
+	__be16 dport;
+	__u32 backend_id;
+	__u32 last_seen; /* xcni clock, seconds; refreshed at most once a tick */
+	__u16 flags;
+	__u16 pad;
+};
+
+/* Idle timeouts the user-space GC applies, in seconds (kube-proxy's). */
+#define CT_TIMEOUT_TCP 21600
+#define CT_TIMEOUT_TCP_CLOSING 10
+#define CT_TIMEOUT_OTHER 300
+
+#endif

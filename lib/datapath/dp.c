@@ -1,0 +1,354 @@
+/* Loading xdp_node and tc_pod over one set of maps, and programming them. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "dp.h"
+#include "maglev.h"
+#include "tc_pod.skel.h"
+#include "xdp_node.skel.h"
+
+#define DEF(v, d) ((v) ? (v) : (d))
+
+/* The Maglev inner map template, M entries. libbpf 1.1 crashes resizing
+ * the template it made from BTF, so we hand it one of our own. */
+static int set_maglev_template(struct bpf_map *outer, uint32_t m)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE);
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xcni_maglev_t", sizeof(uint32_t),
+				sizeof(uint32_t), m, &opts);
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	/* libbpf takes the fd over: it closes it once the outer map exists. */
+	err = bpf_map__set_inner_map_fd(outer, fd);
+	if (err)
+		close(fd);
+	return err;
+}
+
+/* Sizes every map from o; the Maglev template's size is M. */
+static int set_sizes(struct bpf_object *obj, const struct dp_opts *o, uint32_t m)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+		uint32_t def;
+	} sizes[] = {
+		{ "services", offsetof(struct dp_opts, max_services), XCNI_MAX_SERVICES },
+		{ "maglev", offsetof(struct dp_opts, max_services), XCNI_MAX_SERVICES },
+		{ "backends", offsetof(struct dp_opts, max_backends), XCNI_MAX_BACKENDS },
+		{ "conntrack", offsetof(struct dp_opts, max_ct), XCNI_MAX_CT },
+		{ "affinity", offsetof(struct dp_opts, max_affinity), XCNI_MAX_AFFINITY },
+		{ "endpoints", offsetof(struct dp_opts, max_endpoints), XCNI_MAX_ENDPOINTS },
+	};
+	struct bpf_map *map;
+	int err;
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint32_t v = *(const uint32_t *)((const char *)o + sizes[i].off);
+
+		map = bpf_object__find_map_by_name(obj, sizes[i].name);
+		if (!map)
+			continue;
+		err = bpf_map__set_max_entries(map, DEF(v, sizes[i].def));
+		if (err)
+			return err;
+	}
+	map = bpf_object__find_map_by_name(obj, "maglev");
+	if (map)
+		return set_maglev_template(map, m);
+	return 0;
+}
+
+/* tc_pod uses xdp_node's maps: one state, two hooks. */
+static int share_maps(struct bpf_object *from, struct bpf_object *to)
+{
+	struct bpf_map *map, *src;
+	int err;
+
+	bpf_object__for_each_map(map, to)
+	{
+		src = bpf_object__find_map_by_name(from, bpf_map__name(map));
+		if (!src || bpf_map__fd(src) < 0)
+			continue;
+		err = bpf_map__reuse_fd(map, bpf_map__fd(src));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int dp_load(struct datapath *dp, const struct dp_opts *o, char *msg, size_t len)
+{
+	struct dp_config cfg = { 0 };
+	uint32_t zero = 0;
+	int err;
+
+	memset(dp, 0, sizeof(*dp));
+	dp->maglev_m = DEF(o->maglev_m, XCNI_MAGLEV_M_DEFAULT);
+	if (!maglev_is_prime(dp->maglev_m)) {
+		snprintf(msg, len, "maglev M %u is not prime", dp->maglev_m);
+		return -EINVAL;
+	}
+	dp->xdp = xdp_node__open();
+	dp->tc = tc_pod__open();
+	if (!dp->xdp || !dp->tc) {
+		err = -errno;
+		snprintf(msg, len, "cannot open the BPF objects: %s", strerror(-err));
+		goto fail;
+	}
+	err = set_sizes(dp->xdp->obj, o, dp->maglev_m);
+	if (!err)
+		err = set_sizes(dp->tc->obj, o, dp->maglev_m);
+	if (err) {
+		snprintf(msg, len, "cannot size the maps: %s", strerror(-err));
+		goto fail;
+	}
+	err = xdp_node__load(dp->xdp);
+	if (err) {
+		snprintf(msg, len, "loading xdp_node failed: %s", strerror(-err));
+		goto fail;
+	}
+	err = share_maps(dp->xdp->obj, dp->tc->obj);
+	if (!err)
+		err = tc_pod__load(dp->tc);
+	if (err) {
+		snprintf(msg, len, "loading tc_pod failed: %s", strerror(-err));
+		goto fail;
+	}
+	dp->fd_services = bpf_map__fd(dp->xdp->maps.services);
+	dp->fd_backends = bpf_map__fd(dp->xdp->maps.backends);
+	dp->fd_maglev = bpf_map__fd(dp->xdp->maps.maglev);
+	dp->fd_ct = bpf_map__fd(dp->xdp->maps.conntrack);
+	dp->fd_affinity = bpf_map__fd(dp->xdp->maps.affinity);
+	dp->fd_endpoints = bpf_map__fd(dp->xdp->maps.endpoints);
+	dp->fd_config = bpf_map__fd(dp->xdp->maps.dp_config_map);
+	dp->fd_stats = bpf_map__fd(dp->xdp->maps.stats);
+	dp->fd_map_full = bpf_map__fd(dp->xdp->maps.map_full);
+	dp->fd_tx_ports = bpf_map__fd(dp->xdp->maps.tx_ports);
+	dp->prog_xdp = bpf_program__fd(dp->xdp->progs.xdp_node);
+	dp->prog_tc = bpf_program__fd(dp->tc->progs.tc_pod);
+	cfg.node_ip = o->node_ip;
+	cfg.maglev_m = dp->maglev_m;
+	err = bpf_map_update_elem(dp->fd_config, &zero, &cfg, BPF_ANY) ? -errno : 0;
+	if (err) {
+		snprintf(msg, len, "cannot write the datapath config: %s", strerror(-err));
+		goto fail;
+	}
+	return 0;
+fail:
+	dp_close(dp);
+	return err;
+}
+
+void dp_close(struct datapath *dp)
+{
+	tc_pod__destroy(dp->tc);
+	xdp_node__destroy(dp->xdp);
+	dp->tc = NULL;
+	dp->xdp = NULL;
+}
+
+int dp_config_get(const struct datapath *dp, struct dp_config *cfg)
+{
+	uint32_t zero = 0;
+
+	return bpf_map_lookup_elem(dp->fd_config, &zero, cfg) ? -errno : 0;
+}
+
+int dp_clock_set(const struct datapath *dp, uint32_t now)
+{
+	struct dp_config cfg;
+	uint32_t zero = 0;
+	int err = dp_config_get(dp, &cfg);
+
+	if (err)
+		return err;
+	cfg.clock = now;
+	return bpf_map_update_elem(dp->fd_config, &zero, &cfg, BPF_ANY) ? -errno : 0;
+}
+
+int dp_backend_set(const struct datapath *dp, uint32_t id, const struct backend *b)
+{
+	return bpf_map_update_elem(dp->fd_backends, &id, b, BPF_ANY) ? -errno : 0;
+}
+
+int dp_backend_del(const struct datapath *dp, uint32_t id)
+{
+	return bpf_map_delete_elem(dp->fd_backends, &id) && errno != ENOENT ? -errno : 0;
+}
+
+/* A new inner array holding the service's Maglev table. */
+static int maglev_map(const struct datapath *dp, const uint32_t *ids, size_t n)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE);
+	size_t bytes = (size_t)dp->maglev_m * sizeof(uint32_t);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t mapped = (bytes + page - 1) / page * page;
+	uint32_t *table;
+	int fd, err;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xcni_maglev", sizeof(uint32_t), sizeof(uint32_t),
+			    dp->maglev_m, &opts);
+	if (fd < 0)
+		return -errno;
+	table = mmap(NULL, mapped, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (table == MAP_FAILED) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	err = maglev_build(table, dp->maglev_m, ids, n);
+	munmap(table, mapped);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int dp_service_set(const struct datapath *dp, const struct svc_key *k, const struct svc_value *v,
+		   const uint32_t *ids, size_t n)
+{
+	int fd = maglev_map(dp, ids, n), err = 0;
+
+	if (fd < 0)
+		return fd;
+	/* The outer map holds its own reference to the inner map. */
+	if (bpf_map_update_elem(dp->fd_maglev, &v->id, &fd, BPF_ANY) ||
+	    bpf_map_update_elem(dp->fd_services, k, v, BPF_ANY))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+int dp_service_del(const struct datapath *dp, const struct svc_key *k)
+{
+	struct svc_value v;
+
+	if (bpf_map_lookup_elem(dp->fd_services, k, &v))
+		return errno == ENOENT ? 0 : -errno;
+	if (bpf_map_delete_elem(dp->fd_services, k) && errno != ENOENT)
+		return -errno;
+	if (bpf_map_delete_elem(dp->fd_maglev, &v.id) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int dp_endpoint_set(const struct datapath *dp, uint32_t pod_ip, const struct endpoint *ep)
+{
+	return bpf_map_update_elem(dp->fd_endpoints, &pod_ip, ep, BPF_ANY) ? -errno : 0;
+}
+
+int dp_endpoint_del(const struct datapath *dp, uint32_t pod_ip)
+{
+	return bpf_map_delete_elem(dp->fd_endpoints, &pod_ip) && errno != ENOENT ? -errno : 0;
+}
+
+int dp_tx_port_add(const struct datapath *dp, int ifindex)
+{
+	struct bpf_devmap_val val = { .ifindex = (uint32_t)ifindex };
+	uint32_t key = (uint32_t)ifindex;
+
+	return bpf_map_update_elem(dp->fd_tx_ports, &key, &val, BPF_ANY) ? -errno : 0;
+}
+
+int dp_stats_read(const struct datapath *dp, struct stat_value out[STAT_MAX])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct stat_value *per;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	per = calloc(ncpu, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	for (uint32_t r = 0; r < STAT_MAX; r++) {
+		out[r].packets = out[r].bytes = 0;
+		if (bpf_map_lookup_elem(dp->fd_stats, &r, per))
+			continue;
+		for (int c = 0; c < ncpu; c++) {
+			out[r].packets += per[c].packets;
+			out[r].bytes += per[c].bytes;
+		}
+	}
+	free(per);
+	return 0;
+}
+
+/* The other direction's key of a conntrack entry (see ct_reply_key in the
+ * datapath; a reply entry inverts it). */
+static void ct_partner(const struct ct_key *k, const struct ct_value *v, struct ct_key *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->proto = k->proto;
+	if (!(v->flags & CT_F_REPLY)) {
+		out->saddr = (v->flags & CT_F_REWRITE_DST) ? v->daddr : k->daddr;
+		out->sport = (v->flags & CT_F_REWRITE_DST) ? v->dport : k->dport;
+		out->daddr = (v->flags & CT_F_REWRITE_SRC) ? v->saddr : k->saddr;
+		out->dport = (v->flags & CT_F_REWRITE_SRC) ? v->sport : k->sport;
+	} else {
+		/* A reply entry rewrites its source back to the service and,
+		 * after SNAT, its destination back to the client. */
+		out->saddr = (v->flags & CT_F_REWRITE_DST) ? v->daddr : k->daddr;
+		out->sport = (v->flags & CT_F_REWRITE_DST) ? v->dport : k->dport;
+		out->daddr = v->saddr;
+		out->dport = v->sport;
+	}
+}
+
+static uint32_t ct_timeout(const struct ct_key *k, uint16_t flags)
+{
+	if (flags & CT_F_CLOSING)
+		return CT_TIMEOUT_TCP_CLOSING;
+	return k->proto == 6 ? CT_TIMEOUT_TCP : CT_TIMEOUT_OTHER;
+}
+
+int dp_ct_gc(const struct datapath *dp, uint32_t now, struct ct_gc_result *r)
+{
+	struct ct_key key, next, partner, *dead = NULL, *grown;
+	size_t n_dead = 0, cap = 0;
+	struct ct_value v, pv;
+	void *prev = NULL;
+	int err = 0;
+
+	memset(r, 0, sizeof(*r));
+	/* Collect first: deleting while walking makes get_next_key restart. */
+	while (bpf_map_get_next_key(dp->fd_ct, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(dp->fd_ct, &key, &v))
+			continue;
+		r->scanned++;
+		ct_partner(&key, &v, &partner);
+		if (!bpf_map_lookup_elem(dp->fd_ct, &partner, &pv)) {
+			if (pv.last_seen > v.last_seen)
+				v.last_seen = pv.last_seen;
+			v.flags |= pv.flags & CT_F_CLOSING;
+		}
+		if (now - v.last_seen <= ct_timeout(&key, v.flags))
+			continue;
+		if (n_dead == cap) {
+			cap = cap ? cap * 2 : 256;
+			grown = realloc(dead, cap * sizeof(*dead));
+			if (!grown) {
+				err = -ENOMEM;
+				break;
+			}
+			dead = grown;
+		}
+		dead[n_dead++] = key;
+	}
+	for (size_t i = 0; i < n_dead; i++)
+		if (!bpf_map_delete_elem(dp->fd_ct, &dead[i]))
+			r->expired++;
+	free(dead);
+	return err;
+}

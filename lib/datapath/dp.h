@@ -1,0 +1,67 @@
+/* The datapath from user space: loading both programs over one set of
+ * maps, and the operations the agent (and the tests) program them with. */
+#ifndef XCNI_DP_H
+#define XCNI_DP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xcni/ct.h"
+#include "xcni/lb.h"
+#include "xcni/maps.h"
+#include "xcni/stats.h"
+
+struct xdp_node;
+struct tc_pod;
+
+/* Map sizes and node settings, set at load; 0 takes the default. */
+struct dp_opts {
+	uint32_t maglev_m; /* prime */
+	uint32_t max_services;
+	uint32_t max_backends;
+	uint32_t max_ct;
+	uint32_t max_affinity;
+	uint32_t max_endpoints;
+	uint32_t node_ip; /* network order */
+};
+
+struct datapath {
+	struct xdp_node *xdp;
+	struct tc_pod *tc;
+	uint32_t maglev_m;
+	int fd_services, fd_backends, fd_maglev, fd_ct, fd_affinity, fd_endpoints;
+	int fd_config, fd_stats, fd_map_full, fd_tx_ports;
+	int prog_xdp, prog_tc;
+};
+
+/* Returns 0 or a negative errno; msg (size len) says what failed. */
+int dp_load(struct datapath *dp, const struct dp_opts *o, char *msg, size_t len);
+void dp_close(struct datapath *dp);
+
+int dp_config_get(const struct datapath *dp, struct dp_config *cfg);
+int dp_clock_set(const struct datapath *dp, uint32_t now);
+
+int dp_backend_set(const struct datapath *dp, uint32_t id, const struct backend *b);
+int dp_backend_del(const struct datapath *dp, uint32_t id);
+/* Installs (or replaces) a service and its Maglev table built from ids;
+ * the table is complete before the service points at it. */
+int dp_service_set(const struct datapath *dp, const struct svc_key *k, const struct svc_value *v,
+		   const uint32_t *ids, size_t n);
+int dp_service_del(const struct datapath *dp, const struct svc_key *k);
+int dp_endpoint_set(const struct datapath *dp, uint32_t pod_ip, const struct endpoint *ep);
+int dp_endpoint_del(const struct datapath *dp, uint32_t pod_ip);
+int dp_tx_port_add(const struct datapath *dp, int ifindex);
+
+/* Per-reason packets and bytes, summed over CPUs. */
+int dp_stats_read(const struct datapath *dp, struct stat_value out[STAT_MAX]);
+
+struct ct_gc_result {
+	unsigned int scanned;
+	unsigned int expired;
+};
+
+/* Expires conntrack pairs idle past their timeout at clock now: both
+ * directions go together, a FIN/RST-marked flow after CT_TIMEOUT_TCP_CLOSING. */
+int dp_ct_gc(const struct datapath *dp, uint32_t now, struct ct_gc_result *r);
+
+#endif
