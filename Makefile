@@ -19,7 +19,7 @@ CNI_OBJS := $(CNI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test lint format unit e2e bench demo clean datapath
+.PHONY: all deps test lint format unit e2e bench demo clean datapath datapath-tests unit-bins
 all: $(BUILD)/xcni datapath $(BUILD)/libxcni-dp.a
 
 # The datapath: BPF objects compiled against this kernel's BTF (CO-RE),
@@ -62,12 +62,26 @@ $(BUILD)/tests/%: tests/unit/%.c $(CNI_OBJS) $(LIB_OBJS) tests/unit/unit.h
 
 unit-bins: $(UNIT_BINS)
 
+# Datapath tests: cmocka programs over the packet-test harness.
+DPT_SRCS := $(wildcard tests/datapath/test_*.c)
+DPT_BINS := $(DPT_SRCS:tests/datapath/test_%.c=$(BUILD)/tests/dp_test_%)
+DPT_LIB := tests/datapath/harness.c tests/datapath/pkt_build.c
+DPT_CFLAGS := $(CFLAGS) -Ilib/datapath -I$(BUILD)/datapath -Itests/datapath -Itests/unit
+
+$(BUILD)/tests/dp_test_%: tests/datapath/test_%.c $(DPT_LIB) $(wildcard tests/datapath/*.h) \
+		$(BUILD)/libxcni-dp.a $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(DPT_CFLAGS) $< $(DPT_LIB) $(BUILD)/libxcni-dp.a $(LIB_OBJS) -o $@ \
+		$(LDLIBS) $(DP_LDLIBS) -lcmocka
+
+datapath-tests: $(DPT_BINS)
+
 deps:
 	@scripts/install-deps.sh
 
 # The README's test command: dependencies, build, every layer, one summary.
 test: deps
-	@$(MAKE) --no-print-directory all unit-bins
+	@$(MAKE) --no-print-directory all unit-bins datapath-tests
 	@tests/run-all.sh
 
 lint:
@@ -90,3 +104,7 @@ demo: deps all
 
 clean:
 	rm -rf $(BUILD)
+
+# Extra rules owned by the benchmarks and test suites (their own BPF
+# programs, tools).
+include $(wildcard bench/*.mk tests/*/*.mk)

@@ -73,8 +73,9 @@ int maglev_build(uint32_t *table, uint32_t m, const uint32_t *ids, size_t n)
 			return -EINVAL;
 
 	if (n) {
-		sorted = malloc(n * sizeof(*sorted));
-		w = malloc(n * sizeof(*w));
+		/* calloc: n * size cannot wrap unnoticed on 32-bit size_t. */
+		sorted = calloc(n, sizeof(*sorted));
+		w = calloc(n, sizeof(*w));
 		if (!sorted || !w) {
 			free(sorted);
 			free(w);

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Runs every test layer (lint, unit, e2e, or the ones named), each as TAP,
+# Runs every test layer (lint, unit, datapath, e2e, or the ones named), as TAP,
 # and ends with one line: "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 layers=("$@")
-[ ${#layers[@]} -gt 0 ] || layers=(lint unit e2e)
+[ ${#layers[@]} -gt 0 ] || layers=(lint unit datapath e2e)
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 crashed=0
@@ -19,6 +19,14 @@ run_layer() {
 		for t in build/tests/test_*; do
 			[ -x "$t" ] || continue
 			# cmocka prints TAP with this set; a crash shows as a bad exit.
+			CMOCKA_MESSAGE_OUTPUT=TAP "$t" || rc=1
+		done
+		return $rc
+		;;
+	datapath)
+		local t rc=0
+		for t in build/tests/dp_test_*; do
+			[ -x "$t" ] || continue
 			CMOCKA_MESSAGE_OUTPUT=TAP "$t" || rc=1
 		done
 		return $rc
