@@ -24,6 +24,10 @@ static __always_inline int deliver(struct __sk_buff *skb, struct pkt *p,
 	return bpf_redirect_peer(ep->ifindex, 0);
 }
 
+/* Headers past the linear part (rare: most skbs carry at least their
+ * headers there) are pulled in, at the price of a helper call. */
+#define TC_HDR_PULL (sizeof(struct ethhdr) + sizeof(struct vlan_hdr) + 60 + 60)
+
 SEC("tc")
 int tc_pod(struct __sk_buff *skb)
 {
@@ -33,7 +37,12 @@ int tc_pod(struct __sk_buff *skb)
 	struct pkt p;
 	int rc;
 
-	switch (parse_packet(&p, data, data_end)) {
+	if (data + TC_HDR_PULL > data_end && skb->len > (__u32)(data_end - data)) {
+		bpf_skb_pull_data(skb, skb->len < TC_HDR_PULL ? skb->len : TC_HDR_PULL);
+		data = (void *)(long)skb->data;
+		data_end = (void *)(long)skb->data_end;
+	}
+	switch (parse_packet(&p, data, data_end, skb->len)) {
 	case PARSE_MALFORMED:
 		count(STAT_DROP_MALFORMED, p.len);
 		return TC_ACT_SHOT;
@@ -48,6 +57,7 @@ int tc_pod(struct __sk_buff *skb)
 	}
 	if (!cfg)
 		return TC_ACT_OK;
+	p.ip_summed = skb_ip_summed(skb);
 	switch (lb_process(skb, &p, cfg, false, &res)) {
 	case LB_NONE:
 		count(STAT_PASS, p.len);

@@ -117,7 +117,7 @@ int xdp_node(struct xdp_md *ctx)
 	struct pkt p;
 	int rc;
 
-	switch (parse_packet(&p, data, data_end)) {
+	switch (parse_packet(&p, data, data_end, data_end - data)) {
 	case PARSE_MALFORMED:
 		count(STAT_DROP_MALFORMED, p.len);
 		return XDP_DROP;

@@ -1,10 +1,31 @@
-/* hook.h for TC: a pod's packet may be CHECKSUM_PARTIAL (tx offload on),
- * whose L4 checksum field holds only the pseudo-header sum: the csum
- * helpers know the skb's state, inline arithmetic would not. */
+/* hook.h for TC. A pod's packet may be CHECKSUM_PARTIAL (tx offload on):
+ * its L4 checksum field then holds the pseudo-header sum, not inverted,
+ * and the device (or the stack) completes it later. The skb's state is
+ * read once per packet (bpf_cast_to_kern_ctx), so updates stay inline
+ * arithmetic like XDP's; only CHECKSUM_COMPLETE with a pseudo-header change,
+ * where skb->csum must follow, takes the csum helper. */
 #ifndef XCNI_BPF_HOOK_TC_H
 #define XCNI_BPF_HOOK_TC_H
 
+#include <bpf/bpf_core_read.h>
+
+#include "csum.h"
 #include "parse.h"
+
+/* Kernel macros (include/linux/skbuff.h), absent from vmlinux.h. */
+#define CHECKSUM_NONE 0
+#define CHECKSUM_UNNECESSARY 1
+#define CHECKSUM_COMPLETE 2
+#define CHECKSUM_PARTIAL 3
+
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+
+static __always_inline __u8 skb_ip_summed(struct __sk_buff *skb)
+{
+	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
+
+	return BPF_CORE_READ_BITFIELD(kskb, ip_summed);
+}
 
 static __always_inline void hook_reload(void *ctx, struct pkt *p)
 {
@@ -14,44 +35,92 @@ static __always_inline void hook_reload(void *ctx, struct pkt *p)
 	p->data_end = (void *)(long)skb->data_end;
 }
 
+static __always_inline void *hook_ptr(const struct pkt *p, __u32 off, __u32 size)
+{
+	void *ptr = p->data + off;
+
+	if (off > XCNI_MAX_HDR_OFF || ptr + size > p->data_end)
+		return NULL;
+	return ptr;
+}
+
+/* Linux's inet_proto_csum_replace{2,4} for a CHECKSUM_PARTIAL skb: only
+ * pseudo-header changes reach the field, applied without inversion. */
+static __always_inline void csum_partial_replace4(__sum16 *sum, __be32 from, __be32 to)
+{
+	__u32 s = *sum;
+
+	s += (__u16) ~(from & 0xffff) + (__u16) ~(from >> 16);
+	s += (to & 0xffff) + (to >> 16);
+	*sum = csum_fold32(s);
+}
+
 static __always_inline int hook_l4_csum_replace(void *ctx, struct pkt *p, __u32 off, __u32 from,
 						__u32 to, __u32 flags)
 {
-	__u64 f = flags & 0xf;
-	long ret;
+	bool pseudo = flags & HOOK_CSUM_PSEUDO, udp = flags & HOOK_CSUM_UDP;
+	__sum16 *sum;
 
-	if (flags & HOOK_CSUM_PSEUDO)
-		f |= BPF_F_PSEUDO_HDR;
-	if (flags & HOOK_CSUM_UDP)
-		f |= BPF_F_MARK_MANGLED_0;
-	ret = bpf_l4_csum_replace(ctx, off, from, to, f);
-	hook_reload(ctx, p);
-	return ret ? -1 : 0;
+	if (p->ip_summed == CHECKSUM_COMPLETE && pseudo) {
+		__u64 f = (flags & 0xf) | BPF_F_PSEUDO_HDR | (udp ? BPF_F_MARK_MANGLED_0 : 0);
+		long ret = bpf_l4_csum_replace(ctx, off, from, to, f);
+
+		hook_reload(ctx, p);
+		return ret ? -1 : 0;
+	}
+	sum = hook_ptr(p, off, sizeof(*sum));
+	if (!sum)
+		return -1;
+	if (udp && !*sum)
+		return 0;
+	if (p->ip_summed == CHECKSUM_PARTIAL) {
+		if (!pseudo)
+			return 0; /* the device sums the ports itself */
+		csum_partial_replace4(sum, from, to);
+	} else if ((flags & 0xf) == 4) {
+		csum_replace4(sum, from, to);
+	} else {
+		csum_replace2(sum, (__be16)from, (__be16)to);
+	}
+	if (udp && !*sum)
+		*sum = 0xffff;
+	return 0;
 }
 
+/* The IP header checksum is always complete; its sum over the header is
+ * unchanged by a consistent update, so skb->csum needs nothing. */
 static __always_inline int hook_l3_csum_replace(void *ctx, struct pkt *p, __u32 off, __be32 from,
 						__be32 to)
 {
-	long ret = bpf_l3_csum_replace(ctx, off, from, to, sizeof(to));
+	__sum16 *sum = hook_ptr(p, off, sizeof(*sum));
 
-	hook_reload(ctx, p);
-	return ret ? -1 : 0;
+	(void)ctx;
+	if (!sum)
+		return -1;
+	csum_replace4(sum, from, to);
+	return 0;
 }
 
 static __always_inline int hook_store4(void *ctx, struct pkt *p, __u32 off, __be32 val)
 {
-	long ret = bpf_skb_store_bytes(ctx, off, &val, sizeof(val), 0);
+	__be32 *f = hook_ptr(p, off, sizeof(*f));
 
-	hook_reload(ctx, p);
-	return ret ? -1 : 0;
+	(void)ctx;
+	if (!f)
+		return -1;
+	*f = val;
+	return 0;
 }
 
 static __always_inline int hook_store2(void *ctx, struct pkt *p, __u32 off, __be16 val)
 {
-	long ret = bpf_skb_store_bytes(ctx, off, &val, sizeof(val), 0);
+	__be16 *f = hook_ptr(p, off, sizeof(*f));
 
-	hook_reload(ctx, p);
-	return ret ? -1 : 0;
+	(void)ctx;
+	if (!f)
+		return -1;
+	*f = val;
+	return 0;
 }
 
 static __always_inline int hook_set_len(void *ctx, struct pkt *p, __u32 len)

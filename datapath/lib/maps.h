@@ -24,10 +24,8 @@ struct {
 	__type(value, struct backend);
 } backends SEC(".maps");
 
-/* Mmapable: user space writes a whole table with one memcpy. */
 struct maglev_table {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, XCNI_MAGLEV_M_DEFAULT);
 	__type(key, __u32);
 	__type(value, __u32);

@@ -24,7 +24,7 @@ struct pkt {
 	__u8 tcp_flags;
 	__u8 icmp_type; /* ICMP only */
 	__u8 icmp_code;
-	__u8 pad;
+	__u8 ip_summed; /* TC: the skb's checksum state; XDP: 0 */
 };
 
 #define TCP_FLAG_FIN 0x01
@@ -61,8 +61,10 @@ static __always_inline void *pkt_l4(const struct pkt *p, __u32 size)
 	return l4;
 }
 
-/* Fills p from data..data_end. */
-static __always_inline enum parse_result parse_packet(struct pkt *p, void *data, void *data_end)
+/* Fills p from data..data_end. frame_len is the whole frame's length: in
+ * TC a GSO skb carries most of its bytes outside data..data_end. */
+static __always_inline enum parse_result parse_packet(struct pkt *p, void *data, void *data_end,
+						      __u32 frame_len)
 {
 	struct ethhdr *eth = data;
 	struct iphdr *ip;
@@ -71,8 +73,9 @@ static __always_inline enum parse_result parse_packet(struct pkt *p, void *data,
 
 	p->data = data;
 	p->data_end = data_end;
-	p->len = data_end - data;
+	p->len = frame_len;
 	p->tcp_flags = 0;
+	p->ip_summed = 0;
 	if ((void *)(eth + 1) > data_end)
 		return PARSE_MALFORMED;
 	proto = eth->h_proto;
@@ -92,7 +95,7 @@ static __always_inline enum parse_result parse_packet(struct pkt *p, void *data,
 		return PARSE_MALFORMED;
 	ihl = ip->ihl * 4;
 	tot = bpf_ntohs(ip->tot_len);
-	if (ip->version != 4 || ihl < sizeof(*ip) || tot < ihl || (void *)ip + tot > data_end)
+	if (ip->version != 4 || ihl < sizeof(*ip) || tot < ihl || off + tot > frame_len)
 		return PARSE_MALFORMED;
 	p->l3_off = off;
 	p->l4_off = off + ihl;

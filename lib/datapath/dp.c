@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -15,13 +14,15 @@
 
 #define DEF(v, d) ((v) ? (v) : (d))
 
+/* The builder's empty slot is the datapath's "no backend". */
+_Static_assert(MAGLEV_NO_BACKEND == XCNI_NO_BACKEND, "maglev empty slot mismatch");
+
 /* The Maglev inner map template, M entries. libbpf 1.1 crashes resizing
  * the template it made from BTF, so we hand it one of our own. */
 static int set_maglev_template(struct bpf_map *outer, uint32_t m)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE);
 	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xcni_maglev_t", sizeof(uint32_t),
-				sizeof(uint32_t), m, &opts);
+				sizeof(uint32_t), m, NULL);
 	int err;
 
 	if (fd < 0)
@@ -185,28 +186,29 @@ int dp_backend_del(const struct datapath *dp, uint32_t id)
 	return bpf_map_delete_elem(dp->fd_backends, &id) && errno != ENOENT ? -errno : 0;
 }
 
-/* A new inner array holding the service's Maglev table. */
+/* A new inner array holding the service's Maglev table, written with one
+ * batch update (array elements are padded to 8 bytes inside the kernel, so
+ * a flat memcpy through mmap would not match them). */
 static int maglev_map(const struct datapath *dp, const uint32_t *ids, size_t n)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE);
-	size_t bytes = (size_t)dp->maglev_m * sizeof(uint32_t);
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t mapped = (bytes + page - 1) / page * page;
-	uint32_t *table;
+	uint32_t m = dp->maglev_m, count = m, *table, *keys;
 	int fd, err;
 
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xcni_maglev", sizeof(uint32_t), sizeof(uint32_t),
-			    dp->maglev_m, &opts);
+			    m, NULL);
 	if (fd < 0)
 		return -errno;
-	table = mmap(NULL, mapped, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (table == MAP_FAILED) {
+	table = calloc(m, sizeof(*table));
+	keys = calloc(m, sizeof(*keys));
+	err = table && keys ? maglev_build(table, m, ids, n) : -ENOMEM;
+	for (uint32_t i = 0; !err && i < m; i++)
+		keys[i] = i;
+	if (!err && bpf_map_update_batch(fd, keys, table, &count, NULL))
 		err = -errno;
-		close(fd);
-		return err;
-	}
-	err = maglev_build(table, dp->maglev_m, ids, n);
-	munmap(table, mapped);
+	if (!err && count != m)
+		err = -EIO;
+	free(table);
+	free(keys);
 	if (err) {
 		close(fd);
 		return err;
