@@ -59,6 +59,35 @@ static __always_inline int forward_ttl(struct iphdr *ip)
 	return 0;
 }
 
+/* Straight into the pod's host-side veth (its peer has GRO on: the CNI
+ * sees to it, or the frame would vanish). */
+static __always_inline int redirect_to_pod(struct xdp_md *ctx, const struct pkt *p,
+					   struct ethhdr *eth, const struct endpoint *ep,
+					   __u32 reason)
+{
+	(void)ctx;
+	set_macs(eth, ep->pod_mac, ep->host_mac);
+	count(reason, p->len);
+	count(STAT_REDIRECT, p->len);
+	dbg("redirect to ifindex %u", ep->ifindex);
+	return bpf_redirect_map(&tx_ports, ep->ifindex, XDP_PASS);
+}
+
+/* Traffic for a pod of this node that needs no translation: the same
+ * shortcut, for untagged frames (a tagged one goes up to its VLAN). */
+static __always_inline int pass_or_redirect(struct xdp_md *ctx, const struct pkt *p)
+{
+	struct ethhdr *eth = p->data;
+	struct endpoint *ep;
+
+	if ((void *)(eth + 1) > p->data_end || p->l3_off != sizeof(*eth))
+		return pass_up(ctx, p, STAT_PASS, 0);
+	ep = bpf_map_lookup_elem(&endpoints, &p->tuple.daddr);
+	if (!ep)
+		return pass_up(ctx, p, STAT_PASS, 0);
+	return redirect_to_pod(ctx, p, eth, ep, STAT_PASS);
+}
+
 static __always_inline int deliver(struct xdp_md *ctx, struct pkt *p, const struct lb_result *res)
 {
 	struct bpf_fib_lookup fib = {};
@@ -74,13 +103,8 @@ static __always_inline int deliver(struct xdp_md *ctx, struct pkt *p, const stru
 	if (!ip || (void *)(eth + 1) > p->data_end || p->l3_off != sizeof(*eth))
 		return pass_up(ctx, p, res->reason, mark);
 	ep = bpf_map_lookup_elem(&endpoints, &res->dst);
-	if (ep) {
-		set_macs(eth, ep->pod_mac, ep->host_mac);
-		count(res->reason, p->len);
-		count(STAT_REDIRECT, p->len);
-		dbg("redirect to ifindex %u", ep->ifindex);
-		return bpf_redirect_map(&tx_ports, ep->ifindex, XDP_PASS);
-	}
+	if (ep)
+		return redirect_to_pod(ctx, p, eth, ep, res->reason);
 	fib.family = 2; /* AF_INET */
 	fib.tos = ip->tos;
 	fib.l4_protocol = ip->protocol;
@@ -132,7 +156,7 @@ int xdp_node(struct xdp_md *ctx)
 		return XDP_PASS;
 	switch (lb_process(ctx, &p, cfg, true, &res)) {
 	case LB_NONE:
-		return pass_up(ctx, &p, STAT_PASS, 0);
+		return pass_or_redirect(ctx, &p);
 	case LB_DROP:
 		count(res.reason, p.len);
 		return XDP_DROP;
