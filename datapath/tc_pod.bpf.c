@@ -5,6 +5,7 @@
  * bpf_redirect_peer; everything else goes on through the stack. */
 #define XCNI_HOOK_TC
 #include "lib/flow.h"
+#include "lib/l3.h"
 #include "lib/reject.h"
 
 static __always_inline int deliver(struct __sk_buff *skb, struct pkt *p,
@@ -13,9 +14,14 @@ static __always_inline int deliver(struct __sk_buff *skb, struct pkt *p,
 	struct ethhdr *eth = p->data;
 	struct endpoint *ep;
 
+	struct iphdr *ip = pkt_ip(p);
+
 	count(res->reason, p->len);
 	ep = bpf_map_lookup_elem(&endpoints, &res->dst);
-	if (!ep || (void *)(eth + 1) > p->data_end || p->l3_off != sizeof(*eth))
+	/* The stack routes what we do not deliver ourselves (and answers an
+	 * expiring TTL). */
+	if (!ep || !ip || (void *)(eth + 1) > p->data_end || p->l3_off != sizeof(*eth) ||
+	    ttl_dec(ip))
 		return TC_ACT_OK;
 	__builtin_memcpy(eth->h_dest, ep->pod_mac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, ep->host_mac, ETH_ALEN);
@@ -68,7 +74,8 @@ int tc_pod(struct __sk_buff *skb)
 	case LB_REJECT:
 		rc = p.tuple.proto == IPPROTO_TCP ? reject_tcp(skb, &p) : reject_udp(skb, &p);
 		if (rc) {
-			count(STAT_DROP_NO_ROOM, p.len);
+			/* rc > 0: a RST, which is never answered. */
+			count(rc > 0 ? STAT_REJECT : STAT_DROP_NO_ROOM, p.len);
 			return TC_ACT_SHOT;
 		}
 		count(STAT_REJECT, p.len);

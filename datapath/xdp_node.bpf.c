@@ -6,6 +6,7 @@
  * verdict in the XDP metadata. */
 #define XCNI_HOOK_XDP
 #include "lib/flow.h"
+#include "lib/l3.h"
 #include "lib/reject.h"
 #include "xcni/meta.h"
 
@@ -47,30 +48,24 @@ static __always_inline void set_macs(struct ethhdr *eth, const __u8 *dst, const 
 	__builtin_memcpy(eth->h_source, src, ETH_ALEN);
 }
 
-/* Routers decrement the TTL; the checksum follows (RFC 1624). */
-static __always_inline int forward_ttl(struct iphdr *ip)
-{
-	__be16 before = ((__be16 *)ip)[4];
-
-	if (ip->ttl <= 1)
-		return -1;
-	ip->ttl--;
-	csum_replace2(&ip->check, before, ((__be16 *)ip)[4]);
-	return 0;
-}
-
 /* Straight into the pod's host-side veth (its peer has GRO on: the CNI
- * sees to it, or the frame would vanish). */
+ * sees to it, or the frame would vanish). The frame is touched only once
+ * the devmap has taken the target: a veth missing from tx_ports (after an
+ * agent restart, say) means the stack delivers it, unchanged. */
 static __always_inline int redirect_to_pod(struct xdp_md *ctx, const struct pkt *p,
 					   struct ethhdr *eth, const struct endpoint *ep,
-					   __u32 reason)
+					   __u32 reason, __u32 mark)
 {
-	(void)ctx;
+	struct iphdr *ip = pkt_ip(p);
+
+	if (!ip || ip->ttl <= 1 || bpf_redirect_map(&tx_ports, ep->ifindex, 0) != XDP_REDIRECT)
+		return pass_up(ctx, p, reason, mark);
+	ttl_dec(ip);
 	set_macs(eth, ep->pod_mac, ep->host_mac);
 	count(reason, p->len);
 	count(STAT_REDIRECT, p->len);
 	dbg("redirect to ifindex %u", ep->ifindex);
-	return bpf_redirect_map(&tx_ports, ep->ifindex, XDP_PASS);
+	return XDP_REDIRECT;
 }
 
 /* Traffic for a pod of this node that needs no translation: the same
@@ -85,7 +80,7 @@ static __always_inline int pass_or_redirect(struct xdp_md *ctx, const struct pkt
 	ep = bpf_map_lookup_elem(&endpoints, &p->tuple.daddr);
 	if (!ep)
 		return pass_up(ctx, p, STAT_PASS, 0);
-	return redirect_to_pod(ctx, p, eth, ep, STAT_PASS);
+	return redirect_to_pod(ctx, p, eth, ep, STAT_PASS, 0);
 }
 
 static __always_inline int deliver(struct xdp_md *ctx, struct pkt *p, const struct lb_result *res)
@@ -97,14 +92,16 @@ static __always_inline int deliver(struct xdp_md *ctx, struct pkt *p, const stru
 	__u32 mark = META_F_TRANSLATED;
 	long rc;
 
-	if (res->reason == STAT_REV_NAT)
+	if (res->ct_flags & CT_F_REPLY)
 		mark |= META_F_REPLY;
+	else if (res->ct_flags & CT_F_REWRITE_SRC)
+		mark |= META_F_SNAT;
 	/* A tagged frame goes up translated: the stack knows its VLAN. */
 	if (!ip || (void *)(eth + 1) > p->data_end || p->l3_off != sizeof(*eth))
 		return pass_up(ctx, p, res->reason, mark);
 	ep = bpf_map_lookup_elem(&endpoints, &res->dst);
 	if (ep)
-		return redirect_to_pod(ctx, p, eth, ep, res->reason);
+		return redirect_to_pod(ctx, p, eth, ep, res->reason, mark);
 	fib.family = 2; /* AF_INET */
 	fib.tos = ip->tos;
 	fib.l4_protocol = ip->protocol;
@@ -120,7 +117,7 @@ static __always_inline int deliver(struct xdp_md *ctx, struct pkt *p, const stru
 	eth = p->data;
 	if (!ip || (void *)(eth + 1) > p->data_end)
 		return XDP_ABORTED;
-	if (forward_ttl(ip))
+	if (ttl_dec(ip))
 		return pass_up(ctx, p, res->reason, mark); /* the stack sends time-exceeded */
 	set_macs(eth, fib.dmac, fib.smac);
 	count(res->reason, p->len);
@@ -163,10 +160,12 @@ int xdp_node(struct xdp_md *ctx)
 	case LB_REJECT:
 		rc = p.tuple.proto == IPPROTO_TCP ? reject_tcp(ctx, &p) : reject_udp(ctx, &p);
 		if (rc) {
-			count(STAT_DROP_NO_ROOM, p.len);
+			/* rc > 0: a RST, which is never answered. */
+			count(rc > 0 ? STAT_REJECT : STAT_DROP_NO_ROOM, p.len);
 			return XDP_DROP;
 		}
 		count(STAT_REJECT, p.len);
+		count(STAT_TX, p.len);
 		return XDP_TX;
 	case LB_TRANSLATED:
 		return deliver(ctx, &p, &res);

@@ -20,6 +20,7 @@ enum lb_verdict {
 struct lb_result {
 	__be32 dst; /* destination after translation */
 	__u32 reason; /* enum stat_reason */
+	__u16 ct_flags; /* the conntrack entry's: what was rewritten */
 };
 
 /* SNAT for NodePort traffic to a remote backend keeps the client's port
@@ -49,7 +50,8 @@ static __always_inline enum lb_verdict lb_new_flow(void *ctx, struct pkt *p,
 	__u32 id = 0;
 
 	svc = svc_lookup(t->daddr, t->dport, t->proto);
-	if (!svc && from_wire && t->daddr == cfg->node_ip)
+	/* NodePorts answer on the node IP, from the wire and from pods. */
+	if (!svc && t->daddr == cfg->node_ip)
 		svc = svc_lookup(0, t->dport, t->proto);
 	/* ClusterIPs are not reachable from the wire. */
 	if (!svc || (from_wire && !(svc->flags & (SVC_F_NODEPORT | SVC_F_EXTERNAL))))
@@ -71,10 +73,14 @@ static __always_inline enum lb_verdict lb_new_flow(void *ctx, struct pkt *p,
 	if (from_wire && !(svc->flags & SVC_F_LOCAL) && !bpf_map_lookup_elem(&endpoints, &b->ip)) {
 		v.flags |= CT_F_REWRITE_SRC;
 		v.saddr = cfg->node_ip;
-		if (snat_port(t, &v)) {
-			res->reason = STAT_DROP_CT_FULL;
-			return LB_DROP;
-		}
+	} else if (!from_wire && b->ip == t->saddr) {
+		/* Hairpin: the pod would drop a packet from itself. */
+		v.flags |= CT_F_REWRITE_SRC;
+		v.saddr = bpf_htonl(XCNI_HAIRPIN_IP);
+	}
+	if ((v.flags & CT_F_REWRITE_SRC) && snat_port(t, &v)) {
+		res->reason = STAT_DROP_CT_FULL;
+		return LB_DROP;
 	}
 	if (ct_create(t, &v)) {
 		res->reason = STAT_DROP_CT_FULL;
@@ -86,6 +92,7 @@ static __always_inline enum lb_verdict lb_new_flow(void *ctx, struct pkt *p,
 	}
 	res->dst = v.daddr;
 	res->reason = STAT_DNAT;
+	res->ct_flags = v.flags;
 	return LB_TRANSLATED;
 }
 
@@ -100,6 +107,7 @@ static __always_inline enum lb_verdict lb_process(void *ctx, struct pkt *p,
 		ct_touch(v, cfg->clock, p->tcp_flags);
 		res->reason = (v->flags & CT_F_REPLY) ? STAT_REV_NAT : STAT_CT_HIT;
 		res->dst = (v->flags & CT_F_REWRITE_DST) ? v->daddr : p->tuple.daddr;
+		res->ct_flags = v->flags;
 		if (nat_apply(ctx, p, &p->tuple, v)) {
 			res->reason = STAT_DROP_MALFORMED;
 			return LB_DROP;
@@ -109,7 +117,7 @@ static __always_inline enum lb_verdict lb_process(void *ctx, struct pkt *p,
 	if (p->tuple.proto == IPPROTO_ICMP) {
 		if (!icmp_is_error(p->icmp_type))
 			return LB_NONE;
-		r = icmp_error_rev_nat(p);
+		r = icmp_error_nat(p, &res->ct_flags);
 		if (r < 0) {
 			res->reason = STAT_DROP_MALFORMED;
 			return LB_DROP;
@@ -124,7 +132,7 @@ static __always_inline enum lb_verdict lb_process(void *ctx, struct pkt *p,
 				return LB_NONE;
 			res->dst = ip->daddr;
 		}
-		res->reason = STAT_REV_NAT;
+		res->reason = (res->ct_flags & CT_F_REPLY) ? STAT_REV_NAT : STAT_CT_HIT;
 		return LB_TRANSLATED;
 	}
 	return lb_new_flow(ctx, p, cfg, from_wire, res);

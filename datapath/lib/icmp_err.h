@@ -1,8 +1,10 @@
-/* ICMP errors (unreachable, time exceeded, ...) about a translated flow:
- * the quoted packet is the one the backend received, so the client would
- * not recognise it. Rewrite the quoted header back to the service and the
- * outer source too, keeping every checksum (outer IP, inner IP, inner UDP,
- * ICMP) consistent. */
+/* ICMP errors (unreachable, time exceeded, frag needed, ...) about a
+ * translated flow, in either direction: an error towards the client quotes
+ * what the backend received, one towards the backend quotes what the
+ * client received; neither end would recognise its own packet. The entry
+ * keyed by the error's own direction says what to rewrite, in the outer
+ * header and (mirrored) in the quote, keeping every checksum (outer IP,
+ * quoted IP, quoted UDP, ICMP) consistent. */
 #ifndef XCNI_BPF_ICMP_ERR_H
 #define XCNI_BPF_ICMP_ERR_H
 
@@ -59,9 +61,9 @@ static __always_inline void icmp_quote_port(__sum16 *icmp_sum, __be16 *field, __
 }
 
 /* Returns 1 when the error was about a flow we translated and is now
- * rewritten (its outer destination may have changed), 0 when it was not
- * ours, -1 on a malformed quote. */
-static __always_inline int icmp_error_rev_nat(struct pkt *p)
+ * rewritten (its outer destination may have changed; *ct_flags gets the
+ * entry's flags), 0 when it was not ours, -1 on a malformed quote. */
+static __always_inline int icmp_error_nat(struct pkt *p, __u16 *ct_flags)
 {
 	struct iphdr *ip = pkt_ip(p), *in;
 	struct icmphdr *ic;
@@ -92,19 +94,21 @@ static __always_inline int icmp_error_rev_nat(struct pkt *p)
 	 * TCP checksum lies past them). */
 	in_l4sum = (__sum16 *)(in_sport + 3);
 
-	/* The quoted packet went out as inner src -> inner dst; its replies,
-	 * and this error, travel the other way: the reply entry matches. */
+	/* The quoted packet went inner src -> inner dst; this error travels
+	 * the other way, like the quoted packet's answers: their entry. */
 	k.saddr = in->daddr;
 	k.daddr = in->saddr;
 	k.sport = *in_dport;
 	k.dport = *in_sport;
 	k.proto = in->protocol;
 	v = bpf_map_lookup_elem(&conntrack, &k);
-	if (!v || !(v->flags & CT_F_REPLY))
+	if (!v)
 		return 0;
+	*ct_flags = v->flags;
 
 	ipsum = &in->check;
-	/* The quote's destination was the backend: back to the service. */
+	/* The entry rewrites sources: the quote's destination and, when the
+	 * quoted peer sent the error itself, the outer source. */
 	if (v->flags & CT_F_REWRITE_SRC) {
 		if (ip->saddr == in->daddr) {
 			csum_replace4(&ip->check, ip->saddr, v->saddr);
@@ -113,7 +117,8 @@ static __always_inline int icmp_error_rev_nat(struct pkt *p)
 		icmp_quote_addr(&ic->checksum, &in->daddr, v->saddr, ipsum, in_l4sum, udp);
 		icmp_quote_port(&ic->checksum, in_dport, v->sport, in_l4sum, udp);
 	}
-	/* The quote's source was our SNAT address: back to the client. */
+	/* The entry rewrites destinations: the outer one and the quote's
+	 * source. */
 	if (v->flags & CT_F_REWRITE_DST) {
 		csum_replace4(&ip->check, ip->daddr, v->daddr);
 		ip->daddr = v->daddr;

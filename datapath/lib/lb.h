@@ -38,9 +38,14 @@ static __always_inline struct backend *affinity_pick(const struct svc_value *svc
 {
 	struct affinity_key ak = { .client = t->saddr, .svc_id = svc->id };
 	struct affinity_value *av = bpf_map_lookup_elem(&affinity, &ak);
+	struct svc_backend_key mk = { .svc_id = svc->id };
 	struct backend *b;
 
 	if (!av || now - av->last_used > svc->affinity_timeout)
+		return NULL;
+	/* The service may have dropped the backend since. */
+	mk.backend_id = av->backend_id;
+	if (!bpf_map_lookup_elem(&svc_backends, &mk))
 		return NULL;
 	b = bpf_map_lookup_elem(&backends, &av->backend_id);
 	if (!b || (b->flags & BACKEND_F_TERMINATING))

@@ -24,6 +24,13 @@ struct {
 	__type(value, struct backend);
 } backends SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XCNI_MAX_BACKENDS);
+	__type(key, struct svc_backend_key);
+	__type(value, __u8);
+} svc_backends SEC(".maps");
+
 struct maglev_table {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XCNI_MAGLEV_M_DEFAULT);

@@ -32,7 +32,8 @@ static __always_inline void swap_macs(struct ethhdr *eth)
 }
 
 /* The RST answering a TCP segment (RFC 793: a segment with ACK gets a RST
- * with its ack as seq; otherwise RST|ACK acknowledging what it carried). */
+ * with its ack as seq; otherwise RST|ACK acknowledging what it carried).
+ * Returns 0 when built, 1 for a RST (never answered), -1 on failure. */
 static __always_inline int reject_tcp(void *ctx, struct pkt *p)
 {
 	struct ethhdr *eth = p->data;
@@ -43,8 +44,10 @@ static __always_inline int reject_tcp(void *ctx, struct pkt *p)
 	__be16 port;
 	__u8 out;
 
-	if (!ip || !th || (void *)(eth + 1) > p->data_end || (p->tcp_flags & TCP_FLAG_RST))
+	if (!ip || !th || (void *)(eth + 1) > p->data_end)
 		return -1;
+	if (p->tcp_flags & TCP_FLAG_RST)
+		return 1; /* nothing to answer */
 	ihl = ip->ihl * 4;
 	payload = bpf_ntohs(ip->tot_len) - ihl - th->doff * 4;
 	if (p->tcp_flags & TCP_FLAG_ACK) {

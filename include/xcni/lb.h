@@ -9,6 +9,10 @@
 #define XCNI_MAGLEV_M_DEFAULT 16381
 /* Marks an empty Maglev slot (a service without backends). */
 #define XCNI_NO_BACKEND 0xffffffffu
+/* A pod reaching itself through its service is source-NATed to this
+ * address (as Cilium does): the pod routes it to the node like any other,
+ * where its reply is translated back. 169.254.42.1, host order. */
+#define XCNI_HAIRPIN_IP 0xa9fe2a01u
 
 /* NodePorts are keyed with vip 0: they answer on every address of the node. */
 struct svc_key {
@@ -42,6 +46,13 @@ struct backend {
 	__be16 port;
 	__u8 flags;
 	__u8 pad;
+};
+
+/* (service, backend) pairs in the service's current set: affinity only
+ * sends a client back to a backend its service still has. */
+struct svc_backend_key {
+	__u32 svc_id;
+	__u32 backend_id;
 };
 
 struct affinity_key {

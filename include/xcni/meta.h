@@ -19,7 +19,7 @@ struct xdp_meta {
 	__u32 mark; /* enum meta_mark */
 	__u32 rx_queue;
 	__u32 verdict; /* enum stat_reason of the XDP decision */
-	__u64 timestamp; /* reserved for the datapath's clock; 0 today */
+	__u64 timestamp; /* the datapath clock (seconds) when it passed */
 };
 
 #endif

@@ -1,5 +1,6 @@
 /* Loading xdp_node and tc_pod over one set of maps, and programming them. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ static int set_sizes(struct bpf_object *obj, const struct dp_opts *o, uint32_t m
 		{ "services", offsetof(struct dp_opts, max_services), XCNI_MAX_SERVICES },
 		{ "maglev", offsetof(struct dp_opts, max_services), XCNI_MAX_SERVICES },
 		{ "backends", offsetof(struct dp_opts, max_backends), XCNI_MAX_BACKENDS },
+		{ "svc_backends", offsetof(struct dp_opts, max_backends), XCNI_MAX_BACKENDS },
 		{ "conntrack", offsetof(struct dp_opts, max_ct), XCNI_MAX_CT },
 		{ "affinity", offsetof(struct dp_opts, max_affinity), XCNI_MAX_AFFINITY },
 		{ "endpoints", offsetof(struct dp_opts, max_endpoints), XCNI_MAX_ENDPOINTS },
@@ -134,6 +136,7 @@ int dp_load(struct datapath *dp, const struct dp_opts *o, char *msg, size_t len)
 	dp->fd_stats = bpf_map__fd(dp->xdp->maps.stats);
 	dp->fd_map_full = bpf_map__fd(dp->xdp->maps.map_full);
 	dp->fd_tx_ports = bpf_map__fd(dp->xdp->maps.tx_ports);
+	dp->fd_svc_backends = bpf_map__fd(dp->xdp->maps.svc_backends);
 	dp->prog_xdp = bpf_program__fd(dp->xdp->progs.xdp_node);
 	dp->prog_tc = bpf_program__fd(dp->tc->progs.tc_pod);
 	cfg.node_ip = o->node_ip;
@@ -216,29 +219,108 @@ static int maglev_map(const struct datapath *dp, const uint32_t *ids, size_t n)
 	return fd;
 }
 
+/* The distinct backend ids of the table the service has now (none for a
+ * new service); returns how many, or a negative errno. */
+static int current_members(const struct datapath *dp, uint32_t svc_id, uint32_t **out)
+{
+	uint32_t inner_id, m = dp->maglev_m, n = 0, *table;
+	int fd, err = 0;
+
+	*out = NULL;
+	if (bpf_map_lookup_elem(dp->fd_maglev, &svc_id, &inner_id))
+		return errno == ENOENT ? 0 : -errno;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return -errno;
+	table = calloc(m, sizeof(*table));
+	for (uint32_t i = 0; table && !err && i < m; i++) {
+		uint32_t id;
+		bool seen = false;
+
+		if (bpf_map_lookup_elem(fd, &i, &id)) {
+			err = -errno;
+			break;
+		}
+		for (uint32_t j = 0; j < n && !seen; j++)
+			seen = table[j] == id;
+		if (!seen && id != XCNI_NO_BACKEND)
+			table[n++] = id;
+	}
+	close(fd);
+	if (!table)
+		return -ENOMEM;
+	if (err) {
+		free(table);
+		return err;
+	}
+	*out = table;
+	return (int)n;
+}
+
+static bool has_id(const uint32_t *ids, size_t n, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
 int dp_service_set(const struct datapath *dp, const struct svc_key *k, const struct svc_value *v,
 		   const uint32_t *ids, size_t n)
 {
-	int fd = maglev_map(dp, ids, n), err = 0;
+	int fd, err = 0, n_old = 0;
+	uint32_t *old = NULL;
+	uint8_t one = 1;
 
-	if (fd < 0)
+	/* A replaced service loses members: learn them before the switch. */
+	n_old = current_members(dp, v->id, &old);
+	if (n_old < 0)
+		return n_old;
+	for (size_t i = 0; !err && i < n; i++) {
+		struct svc_backend_key mk = { .svc_id = v->id, .backend_id = ids[i] };
+
+		if (bpf_map_update_elem(dp->fd_svc_backends, &mk, &one, BPF_ANY))
+			err = -errno;
+	}
+	fd = err ? err : maglev_map(dp, ids, n);
+	if (fd < 0) {
+		free(old);
 		return fd;
+	}
 	/* The outer map holds its own reference to the inner map. */
 	if (bpf_map_update_elem(dp->fd_maglev, &v->id, &fd, BPF_ANY) ||
 	    bpf_map_update_elem(dp->fd_services, k, v, BPF_ANY))
 		err = -errno;
 	close(fd);
+	for (int i = 0; !err && i < n_old; i++) {
+		struct svc_backend_key mk = { .svc_id = v->id, .backend_id = old[i] };
+
+		if (!has_id(ids, n, old[i]))
+			bpf_map_delete_elem(dp->fd_svc_backends, &mk);
+	}
+	free(old);
 	return err;
 }
 
 int dp_service_del(const struct datapath *dp, const struct svc_key *k)
 {
+	uint32_t *old = NULL;
 	struct svc_value v;
+	int n_old;
 
 	if (bpf_map_lookup_elem(dp->fd_services, k, &v))
 		return errno == ENOENT ? 0 : -errno;
-	if (bpf_map_delete_elem(dp->fd_services, k) && errno != ENOENT)
+	n_old = current_members(dp, v.id, &old);
+	if (bpf_map_delete_elem(dp->fd_services, k) && errno != ENOENT) {
+		free(old);
 		return -errno;
+	}
+	for (int i = 0; i < n_old; i++) {
+		struct svc_backend_key mk = { .svc_id = v.id, .backend_id = old[i] };
+
+		bpf_map_delete_elem(dp->fd_svc_backends, &mk);
+	}
+	free(old);
 	if (bpf_map_delete_elem(dp->fd_maglev, &v.id) && errno != ENOENT)
 		return -errno;
 	return 0;

@@ -30,7 +30,7 @@ struct datapath {
 	struct tc_pod *tc;
 	uint32_t maglev_m;
 	int fd_services, fd_backends, fd_maglev, fd_ct, fd_affinity, fd_endpoints;
-	int fd_config, fd_stats, fd_map_full, fd_tx_ports;
+	int fd_config, fd_stats, fd_map_full, fd_tx_ports, fd_svc_backends;
 	int prog_xdp, prog_tc;
 };
 

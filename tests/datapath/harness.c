@@ -1,15 +1,18 @@
 /* The packet-test harness. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
 #include "harness.h"
+#include "nl.h"
 
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -81,6 +84,36 @@ int harness_run(const struct datapath *dp, enum hook h, const uint8_t *in, size_
 	return 0;
 }
 
+int harness_veth(const struct datapath *dp, const char *name, bool tx_port)
+{
+	char peer[IFNAMSIZ];
+	struct nl_veth_spec spec = { .name = name, .peer_name = peer, .mtu = 1500 };
+	struct nl_link link;
+	struct nl nl;
+	int err;
+
+	snprintf(peer, sizeof(peer), "%.*sp", IFNAMSIZ - 2, name);
+	spec.peer_netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (spec.peer_netns_fd < 0 || nl_open(&nl)) {
+		fprintf(stderr, "harness: cannot open the netns or netlink\n");
+		abort();
+	}
+	err = nl_veth_create(&nl, &spec, &link);
+	if (!err && !link.ifindex)
+		err = nl_link_get(&nl, name, &link);
+	nl_close(&nl);
+	close(spec.peer_netns_fd);
+	if (err || !link.ifindex) {
+		fprintf(stderr, "harness: veth %s: %s\n", name, strerror(-err));
+		abort();
+	}
+	if (tx_port && dp_tx_port_add(dp, link.ifindex)) {
+		fprintf(stderr, "harness: tx port %d: %s\n", link.ifindex, strerror(errno));
+		abort();
+	}
+	return link.ifindex;
+}
+
 static void parse_backend(const char *s, uint32_t *ip, uint16_t *port)
 {
 	char buf[64];
@@ -96,7 +129,9 @@ void harness_service(const struct datapath *dp, const char *vip, uint16_t port, 
 		     const char *const *backends, size_t n)
 {
 	struct svc_key k = { .vip = vip ? ip4(vip) : 0, .port = htons(port), .proto = proto };
-	struct svc_value v = { .id = svc_id, .backend_count = (uint16_t)n, .flags = flags,
+	struct svc_value v = { .id = svc_id,
+			       .backend_count = (uint16_t)n,
+			       .flags = flags,
 			       .affinity_timeout = affinity_timeout };
 	uint32_t ids[64];
 
@@ -139,11 +174,14 @@ size_t harness_ct_count(const struct datapath *dp)
 	return n;
 }
 
-bool harness_ct_get(const struct datapath *dp, const char *saddr, uint16_t sport,
-		    const char *daddr, uint16_t dport, uint8_t proto, struct ct_value *v)
+bool harness_ct_get(const struct datapath *dp, const char *saddr, uint16_t sport, const char *daddr,
+		    uint16_t dport, uint8_t proto, struct ct_value *v)
 {
-	struct ct_key k = { .saddr = ip4(saddr), .daddr = ip4(daddr), .sport = htons(sport),
-			    .dport = htons(dport), .proto = proto };
+	struct ct_key k = { .saddr = ip4(saddr),
+			    .daddr = ip4(daddr),
+			    .sport = htons(sport),
+			    .dport = htons(dport),
+			    .proto = proto };
 
 	return bpf_map_lookup_elem(dp->fd_ct, &k, v) == 0;
 }
@@ -154,6 +192,36 @@ void harness_ct_clear(const struct datapath *dp)
 
 	while (bpf_map_get_next_key(dp->fd_ct, NULL, &k) == 0)
 		bpf_map_delete_elem(dp->fd_ct, &k);
+}
+
+size_t harness_affinity_count(const struct datapath *dp)
+{
+	struct affinity_key k, next;
+	void *prev = NULL;
+	size_t n = 0;
+
+	while (bpf_map_get_next_key(dp->fd_affinity, prev, &next) == 0) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
+bool harness_affinity_get(const struct datapath *dp, const char *client, uint32_t svc_id,
+			  struct affinity_value *v)
+{
+	struct affinity_key k = { .client = ip4(client), .svc_id = svc_id };
+
+	return bpf_map_lookup_elem(dp->fd_affinity, &k, v) == 0;
+}
+
+void harness_affinity_clear(const struct datapath *dp)
+{
+	struct affinity_key k;
+
+	while (bpf_map_get_next_key(dp->fd_affinity, NULL, &k) == 0)
+		bpf_map_delete_elem(dp->fd_affinity, &k);
 }
 
 uint64_t harness_stat(const struct datapath *dp, enum stat_reason r)

@@ -52,11 +52,22 @@ void harness_service(const struct datapath *dp, const char *vip, uint16_t port, 
 void harness_endpoint(const struct datapath *dp, const char *ip, uint32_t ifindex,
 		      const uint8_t pod_mac[6], const uint8_t host_mac[6]);
 
+/* A veth pair (name, and name with "p" appended) in the test's netns;
+ * with tx_port, its first end becomes a redirect target (tx_ports), as the
+ * agent makes a pod's host-side veth. Returns that end's ifindex; aborts
+ * on failure. */
+int harness_veth(const struct datapath *dp, const char *name, bool tx_port);
+
 /* Conntrack entries in the map. */
 size_t harness_ct_count(const struct datapath *dp);
-bool harness_ct_get(const struct datapath *dp, const char *saddr, uint16_t sport,
-		    const char *daddr, uint16_t dport, uint8_t proto, struct ct_value *v);
+bool harness_ct_get(const struct datapath *dp, const char *saddr, uint16_t sport, const char *daddr,
+		    uint16_t dport, uint8_t proto, struct ct_value *v);
 void harness_ct_clear(const struct datapath *dp);
+/* ClientIP affinity entries. */
+size_t harness_affinity_count(const struct datapath *dp);
+bool harness_affinity_get(const struct datapath *dp, const char *client, uint32_t svc_id,
+			  struct affinity_value *v);
+void harness_affinity_clear(const struct datapath *dp);
 uint64_t harness_stat(const struct datapath *dp, enum stat_reason r);
 
 #endif

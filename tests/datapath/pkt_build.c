@@ -158,7 +158,8 @@ static bool check_l4(const uint8_t *ip, size_t avail, char *why, size_t n, bool 
 		snprintf(why, n, "TCP checksum wrong");
 		return false;
 	}
-	if (ip[9] == 17 && (l4[6] | l4[7]) && csum_ref(l4, l4len, pseudo(ip, 17, l4len)) != 0xffff) {
+	if (ip[9] == 17 && (l4[6] | l4[7]) &&
+	    csum_ref(l4, l4len, pseudo(ip, 17, l4len)) != 0xffff) {
 		snprintf(why, n, "UDP checksum wrong");
 		return false;
 	}
