@@ -85,6 +85,10 @@ static __always_inline int icmp_error_nat(struct pkt *p, __u16 *ct_flags)
 		return -1;
 	if (in->protocol != IPPROTO_TCP && in->protocol != IPPROTO_UDP)
 		return 0;
+	/* The quote (its IP header and 8 bytes) must lie inside the error's
+	 * datagram, not in bytes trailing it in the frame. */
+	if (p->l4_off + sizeof(*ic) + in_ihl + 8 > p->l3_off + bpf_ntohs(ip->tot_len))
+		return -1;
 	in_sport = (void *)in + in_ihl;
 	in_dport = in_sport + 1;
 	if ((void *)(in_sport + 4) > p->data_end) /* 8 bytes of L4 header */
