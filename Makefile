@@ -27,7 +27,8 @@ all: $(BUILD)/xcni datapath $(BUILD)/libxcni-dp.a
 BPF_PROGS := $(patsubst datapath/%.bpf.c,%,$(wildcard datapath/*.bpf.c))
 BPF_OBJS := $(BPF_PROGS:%=$(BUILD)/datapath/%.bpf.o)
 BPF_SKELS := $(BPF_PROGS:%=$(BUILD)/datapath/%.skel.h)
-BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -D__TARGET_ARCH_x86 -I$(BUILD)/datapath \
+BPF_CFLAGS := -target bpf -O2 -g -fno-strict-aliasing -Wall -Werror -D__TARGET_ARCH_x86 \
+	-I$(BUILD)/datapath \
 	-Iinclude -Idatapath -I/usr/include/x86_64-linux-gnu $(if $(DEBUG),-DXCNI_DEBUG)
 datapath: $(BPF_SKELS)
 

@@ -301,3 +301,7 @@ with open(md_path + ".tmp", "w") as f:
 os.replace(md_path + ".tmp", md_path)
 print(f"\nbench: wrote {md_path} and {json_path}")
 PY
+
+# The datapath benchmark next (its own section and keys; bench/datapath.mk
+# has make bench build it).
+"$ROOT/bench/datapath.sh"
