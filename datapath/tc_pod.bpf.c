@@ -12,12 +12,11 @@ static __always_inline int deliver(struct __sk_buff *skb, struct pkt *p,
 				   const struct lb_result *res)
 {
 	struct ethhdr *eth = p->data;
-	struct endpoint *ep;
-
+	const struct endpoint *ep;
 	struct iphdr *ip = pkt_ip(p);
 
 	count(res->reason, p->len);
-	ep = bpf_map_lookup_elem(&endpoints, &res->dst);
+	ep = lb_endpoint(res);
 	/* The stack routes what we do not deliver ourselves (and answers an
 	 * expiring TTL). */
 	if (!ep || !ip || (void *)(eth + 1) > p->data_end || p->l3_off != sizeof(*eth) ||

@@ -88,7 +88,7 @@ static __always_inline int deliver(struct xdp_md *ctx, struct pkt *p, const stru
 	struct bpf_fib_lookup fib = {};
 	struct ethhdr *eth = p->data;
 	struct iphdr *ip = pkt_ip(p);
-	struct endpoint *ep;
+	const struct endpoint *ep;
 	__u32 mark = META_F_TRANSLATED;
 	long rc;
 
@@ -99,7 +99,7 @@ static __always_inline int deliver(struct xdp_md *ctx, struct pkt *p, const stru
 	/* A tagged frame goes up translated: the stack knows its VLAN. */
 	if (!ip || (void *)(eth + 1) > p->data_end || p->l3_off != sizeof(*eth))
 		return pass_up(ctx, p, res->reason, mark);
-	ep = bpf_map_lookup_elem(&endpoints, &res->dst);
+	ep = lb_endpoint(res);
 	if (ep)
 		return redirect_to_pod(ctx, p, eth, ep, res->reason, mark);
 	fib.family = 2; /* AF_INET */

@@ -34,6 +34,7 @@ static __always_inline void ct_reply_key(const struct ct_key *fwd, const struct 
 static __always_inline int ct_create(const struct ct_key *fwd, const struct ct_value *v)
 {
 	struct ct_value rv = {};
+	struct endpoint *ep;
 	struct ct_key rev;
 
 	ct_reply_key(fwd, v, &rev);
@@ -47,6 +48,10 @@ static __always_inline int ct_create(const struct ct_key *fwd, const struct ct_v
 		rv.daddr = fwd->saddr;
 		rv.dport = fwd->sport;
 	}
+	/* Replies end up at the client. */
+	ep = bpf_map_lookup_elem(&endpoints, &fwd->saddr);
+	if (ep)
+		rv.ep = *ep;
 	if (bpf_map_update_elem(&conntrack, fwd, v, BPF_ANY) ||
 	    bpf_map_update_elem(&conntrack, &rev, &rv, BPF_ANY)) {
 		bpf_map_delete_elem(&conntrack, fwd);

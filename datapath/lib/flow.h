@@ -21,7 +21,17 @@ struct lb_result {
 	__be32 dst; /* destination after translation */
 	__u32 reason; /* enum stat_reason */
 	__u16 ct_flags; /* the conntrack entry's: what was rewritten */
+	bool ep_known; /* ep below is the answer (from conntrack) */
+	struct endpoint ep; /* the local pod dst is, if ifindex != 0 */
 };
+
+/* The pod of this node the translated packet goes to, or NULL. */
+static __always_inline const struct endpoint *lb_endpoint(const struct lb_result *res)
+{
+	if (res->ep_known)
+		return res->ep.ifindex ? &res->ep : NULL;
+	return bpf_map_lookup_elem(&endpoints, &res->dst);
+}
 
 /* SNAT for NodePort traffic to a remote backend keeps the client's port
  * unless another client already holds it towards that backend. */
@@ -46,6 +56,7 @@ static __always_inline enum lb_verdict lb_new_flow(void *ctx, struct pkt *p,
 	const struct ct_key *t = &p->tuple;
 	struct ct_value v = {};
 	struct svc_value *svc;
+	struct endpoint *ep;
 	struct backend *b;
 	__u32 id = 0;
 
@@ -70,7 +81,10 @@ static __always_inline enum lb_verdict lb_new_flow(void *ctx, struct pkt *p,
 	/* From the wire to another node's backend: SNAT to this node so the
 	 * reply comes back here to be translated; Local keeps the client IP
 	 * (its tables hold local backends only). */
-	if (from_wire && !(svc->flags & SVC_F_LOCAL) && !bpf_map_lookup_elem(&endpoints, &b->ip)) {
+	ep = bpf_map_lookup_elem(&endpoints, &b->ip);
+	if (ep)
+		v.ep = *ep;
+	if (from_wire && !(svc->flags & SVC_F_LOCAL) && !ep) {
 		v.flags |= CT_F_REWRITE_SRC;
 		v.saddr = cfg->node_ip;
 	} else if (!from_wire && b->ip == t->saddr) {
@@ -93,6 +107,8 @@ static __always_inline enum lb_verdict lb_new_flow(void *ctx, struct pkt *p,
 	res->dst = v.daddr;
 	res->reason = STAT_DNAT;
 	res->ct_flags = v.flags;
+	res->ep_known = true;
+	res->ep = v.ep;
 	return LB_TRANSLATED;
 }
 
@@ -108,6 +124,8 @@ static __always_inline enum lb_verdict lb_process(void *ctx, struct pkt *p,
 		res->reason = (v->flags & CT_F_REPLY) ? STAT_REV_NAT : STAT_CT_HIT;
 		res->dst = (v->flags & CT_F_REWRITE_DST) ? v->daddr : p->tuple.daddr;
 		res->ct_flags = v->flags;
+		res->ep_known = true;
+		res->ep = v->ep;
 		if (nat_apply(ctx, p, &p->tuple, v)) {
 			res->reason = STAT_DROP_MALFORMED;
 			return LB_DROP;

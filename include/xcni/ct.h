@@ -6,6 +6,7 @@
 #define XCNI_CT_H
 
 #include "types.h"
+#include "maps.h"
 
 struct ct_key {
 	__be32 saddr;
@@ -33,6 +34,10 @@ struct ct_value {
 	__u32 last_seen; /* xcni clock, seconds; refreshed at most once a tick */
 	__u16 flags;
 	__u16 pad;
+	/* Where packets of this direction end up when that is a pod of this
+	 * node (ifindex 0: elsewhere), fixed when the flow starts: a hit then
+	 * needs no endpoints lookup (as Cilium's conntrack keeps its ifindex). */
+	struct endpoint ep;
 };
 
 /* Idle timeouts the user-space GC applies, in seconds (kube-proxy's). */
