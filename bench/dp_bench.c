@@ -119,20 +119,12 @@ static uint32_t env_u32(const char *name, uint32_t def, uint32_t min)
 	return (uint32_t)v;
 }
 
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = system(cmd);
-	if (rc != 0)
-		die("'%s' failed (status %d)", cmd, rc);
-}
+/* A setup command that must succeed (harness_sh prints it if not). */
+#define sh(...)                                      \
+	do {                                         \
+		if (harness_sh(__VA_ARGS__))         \
+			die("setup command failed"); \
+	} while (0)
 
 static int write_file(const char *path, const char *val)
 {

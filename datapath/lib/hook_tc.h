@@ -9,8 +9,7 @@
 
 #include <bpf/bpf_core_read.h>
 
-#include "csum.h"
-#include "parse.h"
+#include "hook_inline.h"
 
 /* Kernel macros (include/linux/skbuff.h), absent from vmlinux.h. */
 #define CHECKSUM_NONE 0
@@ -33,15 +32,6 @@ static __always_inline void hook_reload(void *ctx, struct pkt *p)
 
 	p->data = (void *)(long)skb->data;
 	p->data_end = (void *)(long)skb->data_end;
-}
-
-static __always_inline void *hook_ptr(const struct pkt *p, __u32 off, __u32 size)
-{
-	void *ptr = p->data + off;
-
-	if (off > XCNI_MAX_HDR_OFF || ptr + size > p->data_end)
-		return NULL;
-	return ptr;
 }
 
 /* Linux's inet_proto_csum_replace{2,4} for a CHECKSUM_PARTIAL skb: only
@@ -84,42 +74,6 @@ static __always_inline int hook_l4_csum_replace(void *ctx, struct pkt *p, __u32 
 	}
 	if (udp && !*sum)
 		*sum = 0xffff;
-	return 0;
-}
-
-/* The IP header checksum is always complete; its sum over the header is
- * unchanged by a consistent update, so skb->csum needs nothing. */
-static __always_inline int hook_l3_csum_replace(void *ctx, struct pkt *p, __u32 off, __be32 from,
-						__be32 to)
-{
-	__sum16 *sum = hook_ptr(p, off, sizeof(*sum));
-
-	(void)ctx;
-	if (!sum)
-		return -1;
-	csum_replace4(sum, from, to);
-	return 0;
-}
-
-static __always_inline int hook_store4(void *ctx, struct pkt *p, __u32 off, __be32 val)
-{
-	__be32 *f = hook_ptr(p, off, sizeof(*f));
-
-	(void)ctx;
-	if (!f)
-		return -1;
-	*f = val;
-	return 0;
-}
-
-static __always_inline int hook_store2(void *ctx, struct pkt *p, __u32 off, __be16 val)
-{
-	__be16 *f = hook_ptr(p, off, sizeof(*f));
-
-	(void)ctx;
-	if (!f)
-		return -1;
-	*f = val;
 	return 0;
 }
 

@@ -3,16 +3,7 @@
 #ifndef XCNI_BPF_HOOK_XDP_H
 #define XCNI_BPF_HOOK_XDP_H
 
-#include "csum.h"
-
-static __always_inline void *hook_ptr(const struct pkt *p, __u32 off, __u32 size)
-{
-	void *ptr = p->data + off;
-
-	if (off > XCNI_MAX_HDR_OFF || ptr + size > p->data_end)
-		return NULL;
-	return ptr;
-}
+#include "hook_inline.h"
 
 static __always_inline int hook_l4_csum_replace(void *ctx, struct pkt *p, __u32 off, __u32 from,
 						__u32 to, __u32 flags)
@@ -30,40 +21,6 @@ static __always_inline int hook_l4_csum_replace(void *ctx, struct pkt *p, __u32 
 		csum_replace2(sum, (__be16)from, (__be16)to);
 	if ((flags & HOOK_CSUM_UDP) && !*sum)
 		*sum = 0xffff;
-	return 0;
-}
-
-static __always_inline int hook_l3_csum_replace(void *ctx, struct pkt *p, __u32 off, __be32 from,
-						__be32 to)
-{
-	__sum16 *sum = hook_ptr(p, off, sizeof(*sum));
-
-	(void)ctx;
-	if (!sum)
-		return -1;
-	csum_replace4(sum, from, to);
-	return 0;
-}
-
-static __always_inline int hook_store4(void *ctx, struct pkt *p, __u32 off, __be32 val)
-{
-	__be32 *f = hook_ptr(p, off, sizeof(*f));
-
-	(void)ctx;
-	if (!f)
-		return -1;
-	*f = val;
-	return 0;
-}
-
-static __always_inline int hook_store2(void *ctx, struct pkt *p, __u32 off, __be16 val)
-{
-	__be16 *f = hook_ptr(p, off, sizeof(*f));
-
-	(void)ctx;
-	if (!f)
-		return -1;
-	*f = val;
 	return 0;
 }
 

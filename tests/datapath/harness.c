@@ -1,6 +1,7 @@
 /* The packet-test harness. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -30,6 +31,21 @@ uint32_t ip4(const char *dotted)
 		abort();
 	}
 	return a.s_addr;
+}
+
+int harness_sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	rc = system(cmd);
+	if (rc != 0)
+		fprintf(stderr, "harness: command failed (status %d): %s\n", rc, cmd);
+	return rc;
 }
 
 void harness_init(struct datapath *dp, uint32_t maglev_m)

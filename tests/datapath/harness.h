@@ -44,6 +44,10 @@ int harness_run(const struct datapath *dp, enum hook h, const uint8_t *in, size_
 
 uint32_t ip4(const char *dotted); /* network order */
 
+/* Runs a shell command built like printf; returns its status, and prints
+ * the command when it failed. */
+int harness_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* A service with its backends ("ip:port" strings), ids from first_id. */
 void harness_service(const struct datapath *dp, const char *vip, uint16_t port, uint8_t proto,
 		     uint32_t svc_id, uint16_t flags, uint32_t affinity_timeout, uint32_t first_id,

@@ -40,20 +40,8 @@ static int wire0, wire1, podh0, podp0; /* ifindexes */
 static uint8_t wire0_mac[6], wire1_mac[6], podh0_mac[6], podp0_mac[6];
 static bool attached;
 
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = system(cmd);
-	if (rc != 0)
-		fail_msg("command failed (%d): %s", rc, cmd);
-}
+/* A setup command that must succeed. */
+#define sh(...) assert_int_equal(harness_sh(__VA_ARGS__), 0)
 
 static ino_t netns_ino(void)
 {

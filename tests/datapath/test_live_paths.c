@@ -25,20 +25,8 @@
 static struct datapath dp;
 static char ns_a[32], ns_n2[32], ns_c[32];
 
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = system(cmd);
-	if (rc != 0)
-		fail_msg("command failed (%d): %s", rc, cmd);
-}
+/* A setup command that must succeed. */
+#define sh(...) assert_int_equal(harness_sh(__VA_ARGS__), 0)
 
 /* From netlink via ip(8): sysfs still shows the machine's interfaces. */
 static int read_mac(const char *ns, const char *dev, uint8_t mac[6])
