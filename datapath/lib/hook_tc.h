@@ -11,12 +11,6 @@
 
 #include "hook_inline.h"
 
-/* Kernel macros (include/linux/skbuff.h), absent from vmlinux.h. */
-#define CHECKSUM_NONE 0
-#define CHECKSUM_UNNECESSARY 1
-#define CHECKSUM_COMPLETE 2
-#define CHECKSUM_PARTIAL 3
-
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 
 static __always_inline __u8 skb_ip_summed(struct __sk_buff *skb)

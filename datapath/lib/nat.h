@@ -55,9 +55,10 @@ static __always_inline int rewrite_endpoint(void *ctx, struct pkt *p, const stru
 	return 0;
 }
 
-/* Applies v's rewrites to the packet whose tuple is t (as parsed). */
-static __always_inline int nat_apply(void *ctx, struct pkt *p, const struct ct_key *t,
-				     const struct ct_value *v)
+/* The general path, through the hook's primitives: for a TC skb in
+ * CHECKSUM_COMPLETE, whose skb->csum must follow pseudo-header changes. */
+static __always_inline int nat_apply_hooks(void *ctx, struct pkt *p, const struct ct_key *t,
+					   const struct ct_value *v)
 {
 	struct l4_offsets o;
 
@@ -70,6 +71,89 @@ static __always_inline int nat_apply(void *ctx, struct pkt *p, const struct ct_k
 	    rewrite_endpoint(ctx, p, &o, p->l3_off + offsetof(struct iphdr, daddr), t->daddr,
 			     v->daddr, o.dport, t->dport, v->dport))
 		return -1;
+	return 0;
+}
+
+/* Adds a 32-bit field's change from -> to into a one's complement delta. */
+static __always_inline __u32 delta4(__u32 d, __be32 from, __be32 to)
+{
+	return d + (__u16) ~(from & 0xffff) + (__u16) ~(from >> 16) + (to & 0xffff) + (to >> 16);
+}
+
+static __always_inline __u32 delta2(__u32 d, __be16 from, __be16 to)
+{
+	return d + (__u16)~from + to;
+}
+
+/* Applies v's rewrites to the packet whose tuple is t (as parsed): the
+ * headers are proved once, each checksum takes one accumulated delta and
+ * one fold. A complete checksum field gets ~(~sum + delta); a
+ * CHECKSUM_PARTIAL one holds the pseudo-header sum, not inverted, and
+ * sees only the address changes. */
+static __always_inline int nat_apply(void *ctx, struct pkt *p, const struct ct_key *t,
+				     const struct ct_value *v)
+{
+	bool src = v->flags & CT_F_REWRITE_SRC, dst = v->flags & CT_F_REWRITE_DST;
+	bool partial = p->ip_summed == CHECKSUM_PARTIAL, udp = false;
+	__be16 *sport = NULL, *dport = NULL;
+	__u32 d3 = 0, d4 = 0, s4;
+	__sum16 *l4sum = NULL;
+	struct iphdr *ip;
+
+	if (p->ip_summed == CHECKSUM_COMPLETE)
+		return nat_apply_hooks(ctx, p, t, v);
+	ip = pkt_ip(p);
+	if (!ip)
+		return -1;
+	if (t->proto == IPPROTO_TCP) {
+		struct tcphdr *th = pkt_l4(p, sizeof(*th));
+
+		if (!th)
+			return -1;
+		l4sum = &th->check;
+		sport = &th->source;
+		dport = &th->dest;
+	} else if (t->proto == IPPROTO_UDP) {
+		struct udphdr *uh = pkt_l4(p, sizeof(*uh));
+
+		if (!uh)
+			return -1;
+		l4sum = &uh->check;
+		sport = &uh->source;
+		dport = &uh->dest;
+		udp = true;
+	}
+	if (src) {
+		d3 = delta4(d3, ip->saddr, v->saddr);
+		ip->saddr = v->saddr;
+		if (sport) {
+			if (!partial)
+				d4 = delta2(d4, *sport, v->sport);
+			*sport = v->sport;
+		}
+	}
+	if (dst) {
+		d3 = delta4(d3, ip->daddr, v->daddr);
+		ip->daddr = v->daddr;
+		if (dport) {
+			if (!partial)
+				d4 = delta2(d4, *dport, v->dport);
+			*dport = v->dport;
+		}
+	}
+	ip->check = ~csum_fold32((__u16)~ip->check + d3);
+	/* A zero UDP checksum means none: it stays zero. */
+	if (!l4sum || (udp && !*l4sum))
+		return 0;
+	d4 += d3; /* the addresses are in the pseudo-header */
+	if (partial) {
+		s4 = csum_fold32((__u32)*l4sum + d4);
+	} else {
+		s4 = (__u16)~csum_fold32((__u16) ~*l4sum + d4);
+	}
+	if (udp && !s4)
+		s4 = 0xffff;
+	*l4sum = s4;
 	return 0;
 }
 

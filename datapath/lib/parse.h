@@ -7,6 +7,13 @@
 #include "compiler.h"
 #include "xcni/ct.h"
 
+/* skb checksum states (include/linux/skbuff.h; absent from vmlinux.h).
+ * XDP frames count as CHECKSUM_NONE: their checksums are complete. */
+#define CHECKSUM_NONE 0
+#define CHECKSUM_UNNECESSARY 1
+#define CHECKSUM_COMPLETE 2
+#define CHECKSUM_PARTIAL 3
+
 enum parse_result {
 	PARSE_OK, /* IPv4 TCP, UDP or ICMP with its L4 header */
 	PARSE_PASS, /* not ours to look at: IPv6, ARP, other L4, unknown */
