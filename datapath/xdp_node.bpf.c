@@ -85,10 +85,14 @@ static __always_inline int pass_or_redirect(struct xdp_md *ctx, const struct pkt
 
 static __always_inline int deliver(struct xdp_md *ctx, struct pkt *p, const struct lb_result *res)
 {
+	const struct dp_config *cfg = dp_config();
 	struct bpf_fib_lookup fib = {};
 	struct ethhdr *eth = p->data;
 	struct iphdr *ip = pkt_ip(p);
 	const struct endpoint *ep;
+	struct ct_value *ct;
+	struct endpoint nh;
+	__u32 now;
 	__u32 mark = META_F_TRANSLATED;
 	long rc;
 
@@ -102,31 +106,50 @@ static __always_inline int deliver(struct xdp_md *ctx, struct pkt *p, const stru
 	ep = lb_endpoint(res);
 	if (ep)
 		return redirect_to_pod(ctx, p, eth, ep, res->reason, mark);
-	fib.family = 2; /* AF_INET */
-	fib.tos = ip->tos;
-	fib.l4_protocol = ip->protocol;
-	fib.tot_len = bpf_ntohs(ip->tot_len);
-	fib.ipv4_src = ip->saddr;
-	fib.ipv4_dst = ip->daddr;
-	fib.ifindex = ctx->ingress_ifindex;
-	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
-	/* No route or neighbour yet: the stack forwards it (and resolves). */
-	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
-		return pass_up(ctx, p, res->reason, mark);
+	/* A forwarded packet's costliest step is the fib lookup: a flow keeps
+	 * the next hop in its conntrack entry and looks it up again once a
+	 * clock tick (a second) has passed, so a route or neighbour change
+	 * takes effect within that. */
+	ct = res->ct;
+	now = cfg ? cfg->clock : 0;
+	if (ct && (ct->flags & CT_F_ROUTED) && ct->nh_time == now) {
+		nh = ct->ep;
+	} else {
+		fib.family = 2; /* AF_INET */
+		fib.tos = ip->tos;
+		fib.l4_protocol = ip->protocol;
+		fib.tot_len = bpf_ntohs(ip->tot_len);
+		fib.ipv4_src = ip->saddr;
+		fib.ipv4_dst = ip->daddr;
+		fib.ifindex = ctx->ingress_ifindex;
+		rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+		/* No route or neighbour yet: the stack forwards it (and
+		 * resolves). */
+		if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+			return pass_up(ctx, p, res->reason, mark);
+		nh.ifindex = fib.ifindex;
+		__builtin_memcpy(nh.pod_mac, fib.dmac, ETH_ALEN);
+		__builtin_memcpy(nh.host_mac, fib.smac, ETH_ALEN);
+		if (ct) {
+			ct->ep = nh;
+			ct->nh_time = now;
+			ct->flags |= CT_F_ROUTED;
+		}
+	}
 	ip = pkt_ip(p);
 	eth = p->data;
 	if (!ip || (void *)(eth + 1) > p->data_end)
 		return XDP_ABORTED;
 	if (ttl_dec(ip))
 		return pass_up(ctx, p, res->reason, mark); /* the stack sends time-exceeded */
-	set_macs(eth, fib.dmac, fib.smac);
+	set_macs(eth, nh.pod_mac, nh.host_mac);
 	count(res->reason, p->len);
-	if (fib.ifindex == ctx->ingress_ifindex) {
+	if (nh.ifindex == ctx->ingress_ifindex) {
 		count(STAT_TX, p->len);
 		return XDP_TX;
 	}
 	count(STAT_REDIRECT, p->len);
-	return bpf_redirect_map(&tx_ports, fib.ifindex, XDP_PASS);
+	return bpf_redirect_map(&tx_ports, nh.ifindex, XDP_PASS);
 }
 
 SEC("xdp")

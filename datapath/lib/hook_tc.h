@@ -11,6 +11,9 @@
 
 #include "hook_inline.h"
 
+/* tc_pod leaves forwarding to the stack: no next hop to keep. */
+#define HOOK_CACHES_NEXT_HOP 0
+
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 
 static __always_inline __u8 skb_ip_summed(struct __sk_buff *skb)

@@ -23,6 +23,7 @@ enum ct_flags {
 	CT_F_REWRITE_DST = 1 << 2,
 	CT_F_CLOSING = 1 << 3, /* TCP FIN or RST seen: short timeout */
 	CT_F_NODEPORT = 1 << 4, /* made by xdp_node */
+	CT_F_ROUTED = 1 << 5, /* ep is xdp_node's cached next hop, not a pod */
 };
 
 struct ct_value {
@@ -36,8 +37,12 @@ struct ct_value {
 	__u16 pad;
 	/* Where packets of this direction end up when that is a pod of this
 	 * node (ifindex 0: elsewhere), fixed when the flow starts: a hit then
-	 * needs no endpoints lookup (as Cilium's conntrack keeps its ifindex). */
+	 * needs no endpoints lookup (as Cilium's conntrack keeps its ifindex).
+	 * With CT_F_ROUTED it is instead the next hop xdp_node's fib lookup
+	 * found (egress ifindex, neighbour MAC, own MAC) at clock nh_time,
+	 * looked up again once the clock has moved on. */
 	struct endpoint ep;
+	__u32 nh_time;
 };
 
 /* Idle timeouts the user-space GC applies, in seconds (kube-proxy's). */
