@@ -42,10 +42,12 @@ started=$(date +%s)
 echo "bench/datapath: took $(($(date +%s) - started)) s"
 
 cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
-python3 - "$WORK/dp.json" "$RESULTS_MD" "$RESULTS_JSON" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+PYTHONPATH=$ROOT/bench python3 - "$WORK/dp.json" "$RESULTS_MD" "$RESULTS_JSON" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
 	"$(nproc)" "$(uname -r)" "${cpu:-unknown}" "$LOAD_BEFORE" \
 	"$(clang --version | head -1)" "$(bpftool version 2>/dev/null | tr '\n' ' ')" <<'PY'
 import json, os, sys
+
+from results import markers, merge_json, write_section
 
 src, md_path, json_path, date, nproc, kernel, cpu, load, clang, bpftool = sys.argv[1:]
 d = json.load(open(src))
@@ -87,11 +89,6 @@ live_r_bare = live["nodeport_live_mpps"]["mpps"] / live["redirect_live_mpps"]["m
 
 # results.json: the required keys, every path's ns and ratio, numbers only.
 res = {}
-if os.path.exists(json_path):
-    with open(json_path) as f:
-        res = json.load(f)
-    if not isinstance(res, dict):
-        sys.exit(f"bench/datapath: {json_path} is not a JSON object; not overwriting it")
 r1 = lambda x: round(x, 1)
 r3 = lambda x: round(x, 3)
 for k, c in cases.items():
@@ -107,10 +104,7 @@ res["nodeport_live_ratio_bare"] = r3(live_r_bare)
 res[f"clusterip_hit_{lab[nk]}_vs_1"] = r3(ns(sk) / ns(s1))
 res[f"clusterip_hit_{lab[nmax]}_vs_1"] = r3(scale_r)
 res[f"clusterip_hit_cycle_{lab[nmax]}_vs_1"] = r3(ns(cmax) / ns(c1))
-with open(json_path + ".tmp", "w") as f:
-    json.dump(res, f, indent=2, sort_keys=True)
-    f.write("\n")
-os.replace(json_path + ".tmp", json_path)
+merge_json(json_path, res, "bench/datapath")
 
 # RESULTS.md section.
 def fmt_ratio(x):
@@ -150,7 +144,7 @@ if csum_bad:
                                                          for c in csum_bad) + ". The figures stand; "
                  "the bug is the datapath's.\n")
 miss_c = cases["clusterip_miss_ns"]
-begin, end = "<!-- bench:datapath:begin -->", "<!-- bench:datapath:end -->"
+begin, end = markers("datapath")
 section = f"""{begin}
 ## Datapath: ns per packet (BPF_PROG_TEST_RUN) and NodePort live forwarding rate
 
@@ -257,20 +251,7 @@ a new flow (service lookup, Maglev pick, two LRU inserts), `clusterip_miss − c
 {miss_c['ns'] - ns('clusterip_hit_ns'):.0f} ns (warm caches: {ns('clusterip_miss_small_ns') - ns('clusterip_hit_ns'):.0f} ns).
 {end}"""
 
-text = open(md_path).read() if os.path.exists(md_path) else ""
-if begin in text and end in text:
-    a = text.index(begin)
-    b = text.index(end) + len(end)
-    text = text[:a] + section + text[b:]
-else:
-    if not text:
-        text = ("# xcni benchmark results\n\n"
-                "Written by `make bench`; each benchmark owns the section between its\n"
-                "`<!-- bench:NAME:begin -->` and `<!-- bench:NAME:end -->` markers.\n")
-    text = text.rstrip("\n") + "\n\n" + section + "\n"
-with open(md_path + ".tmp", "w") as f:
-    f.write(text)
-os.replace(md_path + ".tmp", md_path)
+write_section(md_path, "datapath", section)
 
 print()
 print(f"{'path':34}{'ns':>8}{'ratio':>8}")

@@ -182,10 +182,12 @@ done <"$WORK/cache-files"
 ref_ver=$(dpkg-query -W -f='${Version}' containernetworking-plugins 2>/dev/null || echo unknown)
 cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 fstype=$(df --output=fstype "$WORK" | tail -1)
-python3 - "$WORK/samples" "$WARM" "$N" "$RESULTS_MD" "$RESULTS_JSON" "$GOAL" \
+PYTHONPATH=$ROOT/bench python3 - "$WORK/samples" "$WARM" "$N" "$RESULTS_MD" "$RESULTS_JSON" "$GOAL" \
 	"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)" "$(uname -r)" "${cpu:-unknown}" "$ref_ver" \
 	"$fstype" "$LOAD_BEFORE" <<'PY'
 import json, math, os, sys
+
+from results import markers, merge_json, write_section
 
 (samples, warm, n, md_path, json_path, goal, date, nproc, kernel, cpu, ref_ver, fstype,
  load) = sys.argv[1:]
@@ -226,26 +228,16 @@ print(f"goal: xcni ADD and DEL p50 at most {goal}x the reference: "
       f"{'MET' if met else 'NOT MET'}")
 
 # results.json: one flat object of numbers, other benchmarks' keys kept.
-res = {}
-if os.path.exists(json_path):
-    with open(json_path) as f:
-        res = json.load(f)
-    if not isinstance(res, dict):
-        sys.exit(f"bench: {json_path} is not a JSON object; not overwriting it")
-res.update({
+merge_json(json_path, {
     "cni_add_p50_ms": r3(st["x", "add"]["p50"]), "cni_add_p99_ms": r3(st["x", "add"]["p99"]),
     "cni_del_p50_ms": r3(st["x", "del"]["p50"]), "cni_del_p99_ms": r3(st["x", "del"]["p99"]),
     "ref_add_p50_ms": r3(st["r", "add"]["p50"]), "ref_add_p99_ms": r3(st["r", "add"]["p99"]),
     "ref_del_p50_ms": r3(st["r", "del"]["p50"]), "ref_del_p99_ms": r3(st["r", "del"]["p99"]),
     "cni_add_ratio": r3(ratio["add"]), "cni_del_ratio": r3(ratio["del"]),
-})
-with open(json_path + ".tmp", "w") as f:
-    json.dump(res, f, indent=2, sort_keys=True)
-    f.write("\n")
-os.replace(json_path + ".tmp", json_path)
+}, "bench")
 
 # RESULTS.md: replace only this benchmark's section.
-begin, end = "<!-- bench:cni-latency:begin -->", "<!-- bench:cni-latency:end -->"
+begin, end = markers("cni-latency")
 rows = "\n".join(
     f"| {name} | {verb.upper()} | {st[k, verb]['p50']:.3f} | {st[k, verb]['p99']:.3f} "
     f"| {st[k, verb]['min']:.3f} | {st[k, verb]['mean']:.3f} |"
@@ -283,22 +275,7 @@ Goal: xcni ADD and DEL p50 at most {goal}x the reference. **{'Met' if met else '
 (ADD {ratio['add']:.3f}x, DEL {ratio['del']:.3f}x).
 {end}"""
 
-text = ""
-if os.path.exists(md_path):
-    text = open(md_path).read()
-if begin in text and end in text:
-    a = text.index(begin)
-    b = text.index(end) + len(end)
-    text = text[:a] + section + text[b:]
-else:
-    if not text:
-        text = ("# xcni benchmark results\n\n"
-                "Written by `make bench`; each benchmark owns the section between its\n"
-                "`<!-- bench:NAME:begin -->` and `<!-- bench:NAME:end -->` markers.\n")
-    text = text.rstrip("\n") + "\n\n" + section + "\n"
-with open(md_path + ".tmp", "w") as f:
-    f.write(text)
-os.replace(md_path + ".tmp", md_path)
+write_section(md_path, "cni-latency", section)
 print(f"\nbench: wrote {md_path} and {json_path}")
 PY
 

@@ -10,27 +10,23 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 crashed=0
 
+# Each cmocka program matching $1; cmocka prints TAP with this set, and a
+# crash shows as a bad exit.
+run_cmocka() {
+	local t rc=0
+	for t in $1; do
+		[ -x "$t" ] || continue
+		CMOCKA_MESSAGE_OUTPUT=TAP "$t" || rc=1
+	done
+	return $rc
+}
+
 run_layer() {
 	echo "== $1"
 	case "$1" in
 	lint) tests/lint.sh ;;
-	unit)
-		local t rc=0
-		for t in build/tests/test_*; do
-			[ -x "$t" ] || continue
-			# cmocka prints TAP with this set; a crash shows as a bad exit.
-			CMOCKA_MESSAGE_OUTPUT=TAP "$t" || rc=1
-		done
-		return $rc
-		;;
-	datapath)
-		local t rc=0
-		for t in build/tests/dp_test_*; do
-			[ -x "$t" ] || continue
-			CMOCKA_MESSAGE_OUTPUT=TAP "$t" || rc=1
-		done
-		return $rc
-		;;
+	unit) run_cmocka 'build/tests/test_*' ;;
+	datapath) run_cmocka 'build/tests/dp_test_*' ;;
 	e2e) bats --tap tests/e2e ;;
 	*) echo "unknown layer $1" >&2; return 2 ;;
 	esac
