@@ -19,8 +19,8 @@ CNI_OBJS := $(CNI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test lint format unit e2e bench demo clean datapath datapath-tests unit-bins
-all: $(BUILD)/xcni datapath $(BUILD)/libxcni-dp.a
+.PHONY: all deps test lint format unit e2e bench demo clean datapath datapath-tests unit-bins agent
+all: $(BUILD)/xcni datapath $(BUILD)/libxcni-dp.a agent
 
 # The datapath: BPF objects compiled against this kernel's BTF (CO-RE),
 # and a libbpf skeleton for each.
@@ -57,9 +57,36 @@ $(BUILD)/libxcni-dp.a: $(DP_OBJS)
 $(BUILD)/xcni: $(BUILD)/cni/main.o $(CNI_OBJS) $(LIB_OBJS)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(CNI_OBJS) $(LIB_OBJS) tests/unit/unit.h
+# The node agent and xcnictl: everything in node-agent/ (and its kube/
+# client) but the two mains is shared by both and by the unit tests.
+AGENT_PKGS := libcurl libmicrohttpd yaml-0.1
+AGENT_CFLAGS := $(CFLAGS) -Inode-agent -Inode-agent/kube -Ilib/datapath \
+	$(shell pkg-config --cflags $(AGENT_PKGS) 2>/dev/null)
+AGENT_LDLIBS := $(shell pkg-config --libs $(AGENT_PKGS) 2>/dev/null || echo -lcurl -lmicrohttpd -lyaml) -lm
+AGENT_MAINS := node-agent/main.c node-agent/xcnictl.c
+AGENT_SRCS := $(filter-out $(AGENT_MAINS),$(wildcard node-agent/*.c node-agent/kube/*.c))
+AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/%.o)
+AGENT_HDRS := $(wildcard node-agent/*.h node-agent/kube/*.h lib/datapath/*.h lib/*.h include/xcni/*.h)
+AGENT_BINS := $(if $(wildcard node-agent/main.c),$(BUILD)/xcni-agent) \
+	$(if $(wildcard node-agent/xcnictl.c),$(BUILD)/xcnictl)
+agent: $(AGENT_BINS)
+
+$(BUILD)/node-agent/%.o: node-agent/%.c $(AGENT_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Icni $< $(CNI_OBJS) $(LIB_OBJS) -o $@ $(LDLIBS) -lcmocka
+	$(CC) $(AGENT_CFLAGS) -c $< -o $@
+
+$(BUILD)/xcni-agent: $(BUILD)/node-agent/main.o $(AGENT_OBJS) $(BUILD)/libxcni-dp.a $(LIB_OBJS)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(AGENT_LDLIBS) $(DP_LDLIBS)
+
+$(BUILD)/xcnictl: $(BUILD)/node-agent/xcnictl.o $(AGENT_OBJS) $(BUILD)/libxcni-dp.a $(LIB_OBJS)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(AGENT_LDLIBS) $(DP_LDLIBS)
+
+# Unit tests link every user-space object (CNI, lib, agent, datapath
+# library), so one rule builds them all.
+UNIT_DEPS := $(CNI_OBJS) $(LIB_OBJS) $(AGENT_OBJS) $(BUILD)/libxcni-dp.a
+$(BUILD)/tests/%: tests/unit/%.c $(UNIT_DEPS) tests/unit/unit.h $(AGENT_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(AGENT_CFLAGS) -Icni $< $(UNIT_DEPS) -o $@ $(LDLIBS) $(AGENT_LDLIBS) $(DP_LDLIBS) -lcmocka
 
 unit-bins: $(UNIT_BINS)
 

@@ -6,12 +6,12 @@ set -euo pipefail
 
 PKGS=(
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
-	libcjson-dev libcurl4-openssl-dev libmnl-dev libcmocka-dev libmicrohttpd-dev
+	libcjson-dev libcurl4-openssl-dev libmnl-dev libcmocka-dev libmicrohttpd-dev libyaml-dev
 	bats iproute2 iputils-ping ethtool jq util-linux procps psmisc
 	clang-format cppcheck
 	golang-go golang-github-appc-cni-dev
 	containerd runc busybox-static containernetworking-plugins hyperfine
-	python3
+	python3 openssl curl iperf3 socat
 )
 CNITOOL=${CNITOOL:-/usr/local/bin/cnitool}
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Runs every test layer (lint, unit, datapath, e2e, or the ones named), as TAP,
+# Runs every test layer (lint, unit, datapath, apiserver, fuzz, e2e, or the
+# ones named), as TAP,
 # and ends with one line: "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 layers=("$@")
-[ ${#layers[@]} -gt 0 ] || layers=(lint unit datapath e2e)
+[ ${#layers[@]} -gt 0 ] || layers=(lint unit datapath apiserver fuzz e2e)
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 crashed=0
@@ -27,6 +28,8 @@ run_layer() {
 	lint) tests/lint.sh ;;
 	unit) run_cmocka 'build/tests/test_*' ;;
 	datapath) run_cmocka 'build/tests/dp_test_*' ;;
+	apiserver) python3 tests/apiserver/test_apiserver.py --tap ;;
+	fuzz) tests/fuzz/run.sh ;;
 	e2e) bats --tap tests/e2e ;;
 	*) echo "unknown layer $1" >&2; return 2 ;;
 	esac
