@@ -38,6 +38,164 @@ struct k8s_meta {
 	size_t n_labels;
 };
 
+/* A label selector (NetworkPolicy podSelector/namespaceSelector). */
+enum k8s_sel_op {
+	K8S_SEL_IN,
+	K8S_SEL_NOT_IN,
+	K8S_SEL_EXISTS,
+	K8S_SEL_DOES_NOT_EXIST,
+};
+
+struct k8s_sel_expr {
+	char *key;
+	enum k8s_sel_op op;
+	char **values;
+	size_t n_values;
+};
+
+struct k8s_selector {
+	bool present; /* absent differs from empty ({}: selects everything) */
+	struct k8s_label *match_labels;
+	size_t n_match_labels;
+	struct k8s_sel_expr *exprs;
+	size_t n_exprs;
+};
+
+/* A port that is a number or a name (Service targetPort, policy port). */
+struct k8s_port_ref {
+	uint16_t num; /* 0 when named or absent */
+	char *name; /* NULL when numeric or absent */
+};
+
+enum k8s_service_type {
+	K8S_SVC_CLUSTER_IP,
+	K8S_SVC_NODE_PORT,
+	K8S_SVC_LOAD_BALANCER,
+	K8S_SVC_EXTERNAL_NAME,
+};
+
+struct k8s_service_port {
+	char *name; /* "" when unnamed */
+	uint8_t proto; /* IPPROTO_TCP, IPPROTO_UDP or IPPROTO_SCTP */
+	uint16_t port;
+	uint16_t node_port; /* 0: none */
+	struct k8s_port_ref target_port; /* absent: same as port */
+};
+
+struct k8s_service {
+	struct k8s_meta meta;
+	enum k8s_service_type type;
+	bool headless; /* clusterIP "None" */
+	uint32_t cluster_ip; /* first IPv4 of clusterIP(s); 0: none */
+	struct k8s_service_port *ports;
+	size_t n_ports;
+	uint32_t *external_ips; /* IPv4 only; IPv6 entries are skipped */
+	size_t n_external_ips;
+	uint32_t *lb_ips; /* status.loadBalancer.ingress[].ip (IPv4) */
+	size_t n_lb_ips;
+	bool etp_local; /* externalTrafficPolicy: Local */
+	bool affinity_client_ip;
+	uint32_t affinity_timeout; /* seconds; default 10800 with ClientIP */
+};
+
+struct k8s_endpoint {
+	uint32_t *addrs; /* IPv4 */
+	size_t n_addrs;
+	/* API defaults applied: ready nil = true, serving nil = ready,
+	 * terminating nil = false. */
+	bool ready;
+	bool serving;
+	bool terminating;
+	char *node_name; /* NULL: unknown */
+};
+
+struct k8s_slice_port {
+	char *name; /* "" when unnamed */
+	uint8_t proto;
+	uint16_t port; /* 0: "all ports" (no port value) */
+};
+
+enum k8s_address_type {
+	K8S_ADDR_IPV4,
+	K8S_ADDR_IPV6,
+	K8S_ADDR_FQDN,
+};
+
+struct k8s_endpoint_slice {
+	struct k8s_meta meta;
+	char *service_name; /* label kubernetes.io/service-name; NULL: none */
+	enum k8s_address_type address_type;
+	struct k8s_endpoint *endpoints; /* null, absent and [] all give 0 */
+	size_t n_endpoints;
+	struct k8s_slice_port *ports;
+	size_t n_ports;
+};
+
+struct k8s_node {
+	struct k8s_meta meta;
+	uint32_t pod_cidr; /* first IPv4 of podCIDR(s); 0: not assigned */
+	uint8_t pod_cidr_len;
+	uint32_t internal_ip; /* first InternalIP (IPv4); 0: none */
+	uint32_t external_ip;
+};
+
+struct k8s_container_port {
+	char *name; /* NULL when unnamed */
+	uint8_t proto;
+	uint16_t port;
+};
+
+struct k8s_pod {
+	struct k8s_meta meta;
+	char *node_name;
+	bool host_network;
+	char *phase; /* NULL when absent */
+	uint32_t pod_ip; /* 0 until assigned */
+	struct k8s_container_port *ports; /* every container's ports */
+	size_t n_ports;
+};
+
+struct k8s_namespace {
+	struct k8s_meta meta;
+};
+
+struct k8s_policy_peer {
+	struct k8s_selector pod_selector;
+	struct k8s_selector ns_selector;
+	bool has_ip_block;
+	uint32_t cidr;
+	uint8_t cidr_len;
+	uint32_t *except; /* pairs: address, prefix length */
+	uint8_t *except_len;
+	size_t n_except;
+};
+
+struct k8s_policy_port {
+	uint8_t proto; /* default TCP */
+	struct k8s_port_ref port; /* absent: all ports */
+	uint16_t end_port; /* 0: none */
+};
+
+struct k8s_policy_rule {
+	struct k8s_policy_peer *peers; /* from or to; absent: all */
+	size_t n_peers;
+	bool peers_absent;
+	struct k8s_policy_port *ports;
+	size_t n_ports;
+	bool ports_absent;
+};
+
+struct k8s_network_policy {
+	struct k8s_meta meta;
+	struct k8s_selector pod_selector;
+	bool ingress_type; /* policyTypes, defaulted as the API server does */
+	bool egress_type;
+	struct k8s_policy_rule *ingress;
+	size_t n_ingress;
+	struct k8s_policy_rule *egress;
+	size_t n_egress;
+};
+
 /* Decodes one object of kind (an item of a list, or a watch event's
  * object); NULL with err set if it is not a well-formed object of that
  * kind. The result is freed with k8s_free. */
