@@ -66,7 +66,8 @@ static uint16_t slice_target(const struct k8s_endpoint_slice *es, const struct k
 	for (i = 0; i < es->n_ports; i++) {
 		const struct k8s_slice_port *p = &es->ports[i];
 
-		if (p->proto != sp->proto || strcmp(p->name ? p->name : "", sp->name ? sp->name : ""))
+		if (p->proto != sp->proto ||
+		    strcmp(p->name ? p->name : "", sp->name ? sp->name : ""))
 			continue;
 		if (p->port)
 			return p->port;
@@ -132,8 +133,8 @@ static int port_backends(const struct k8s_service_port *sp,
 	return 0;
 }
 
-static int entries_add(struct lb_entries *out, size_t *cap, const struct svc_key *k,
-		       uint16_t flags, uint32_t timeout, const struct backend_set *b)
+static int entries_add(struct lb_entries *out, size_t *cap, const struct svc_key *k, uint16_t flags,
+		       uint32_t timeout, const struct backend_set *b)
 {
 	struct lb_entry *v, *e;
 	size_t i;

@@ -364,8 +364,7 @@ int main(void)
 		cmocka_unit_test(test_adopted_state_equal_to_the_cluster_is_not_rewritten),
 		cmocka_unit_test(test_end_of_sync_removes_what_nobody_claimed),
 		cmocka_unit_test(test_a_failed_write_is_counted_and_retried_whole),
-		cmocka_unit_test(
-			test_a_key_claimed_by_another_service_is_not_deleted_by_the_first),
+		cmocka_unit_test(test_a_key_claimed_by_another_service_is_not_deleted_by_the_first),
 	};
 
 	return cmocka_run_group_tests_name("reconcile", tests, NULL, NULL);
