@@ -223,14 +223,39 @@ static int copy_entries(int old, int new, const struct bpf_map_info *info, __u32
 	return err ? err : n;
 }
 
+/* The entries of a hash map (an LRU one would evict past its size rather
+ * than refuse, so they are counted before copying). */
+static __u32 count_keys(int fd, __u32 key_size)
+{
+	void *key = calloc(2, key_size);
+	bool first = true;
+	__u32 n = 0;
+
+	while (key && !bpf_map_get_next_key(fd, first ? NULL : key, (char *)key + key_size)) {
+		first = false;
+		memcpy(key, (char *)key + key_size, key_size);
+		n++;
+	}
+	free(key);
+	return n;
+}
+
 /* A new map shaped like map (this build's layout and size) holding the
  * pinned map's entries. Returns its fd or a negative errno. */
 static int migrate(const struct bpf_map *map, int old, const struct bpf_map_info *have, uint32_t m,
 		   char *msg, size_t len)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = bpf_map__map_flags(map));
-	__u32 max = bpf_map__max_entries(map);
+	__u32 max = bpf_map__max_entries(map), have_n;
 	int fd, n;
+
+	if (!is_array(have->type) && (have_n = count_keys(old, have->key_size)) > max) {
+		snprintf(
+			msg, len,
+			"map %s: its %u entries do not fit in max_entries %u: raise the limit, or run xcni-agent --cleanup",
+			bpf_map__name(map), have_n, max);
+		return -E2BIG;
+	}
 
 	if (is_map_of_maps(have->type)) {
 		opts.inner_map_fd = pin_maglev_template(m);
