@@ -9,7 +9,7 @@ LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lmnl)
 
 LIB_SRCS := $(wildcard lib/*.c)
 # The datapath library (libbpf skeletons) is for the agent and the datapath
-# tests; the CNI binary stays free of libbpf.
+# tests; the CNI binary links only its pin and tc filter helpers (enrollment).
 DP_SRCS := $(wildcard lib/datapath/*.c)
 DP_OBJS := $(DP_SRCS:%.c=$(BUILD)/%.o)
 DP_LDLIBS := -lbpf -lelf -lz
@@ -54,8 +54,8 @@ $(BUILD)/lib/datapath/%.o: lib/datapath/%.c $(wildcard lib/datapath/*.h include/
 $(BUILD)/libxcni-dp.a: $(DP_OBJS)
 	ar rcs $@ $^
 
-$(BUILD)/xcni: $(BUILD)/cni/main.o $(CNI_OBJS) $(LIB_OBJS)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+$(BUILD)/xcni: $(BUILD)/cni/main.o $(CNI_OBJS) $(LIB_OBJS) $(BUILD)/libxcni-dp.a
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(DP_LDLIBS)
 
 # The node agent and xcnictl: everything in node-agent/ (and its kube/
 # client) but the two mains is shared by both and by the unit tests.

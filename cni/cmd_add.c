@@ -1,9 +1,12 @@
-/* ADD: allocate an address, wire the pod, print the result; on failure
- * release what was taken so nothing is left behind. */
+/* ADD: allocate an address, wire the pod, enroll it into the datapath when
+ * the config asks, print the result; on failure release what was taken so
+ * nothing is left behind. */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "enroll.h"
 #include "ipam_ops.h"
 #include "netns.h"
 #include "plugin.h"
@@ -25,12 +28,25 @@ int open_netns(struct invocation *inv)
 	return fd;
 }
 
+/* Takes back the wiring of a pod that could not be enrolled; the
+ * enrollment's error is what the runtime needs to see. */
+static void unwire(struct invocation *inv, struct wiring *w, const struct cni_result *res)
+{
+	struct cni_err first = inv->err;
+
+	w->host_hint = res->ifaces[0].name;
+	wiring_del(w, &inv->err);
+	inv->err = first;
+}
+
 int cmd_add(struct invocation *inv)
 {
 	struct cni_result ipam = { 0 }, res = { 0 };
 	struct wiring w = { .network = inv->conf.name,
 			    .att = &inv->att,
 			    .netns_path = inv->env.netns };
+	char root[PATH_MAX];
+	struct cni_err first;
 	int ret = -1;
 
 	w.netns_fd = open_netns(inv);
@@ -38,20 +54,27 @@ int cmd_add(struct invocation *inv)
 		return -1;
 	if (net_conf_resolve_node(&inv->conf, &inv->err))
 		goto out;
+	/* A pod that cannot be enrolled is not wired at all: ask first. */
+	if (enroll_root(&inv->conf, root, &inv->err) ||
+	    (root[0] && enroll_ready(root, CNI_ERR_TRY_LATER, &inv->err)))
+		goto out;
 	w.mtu = inv->conf.mtu;
 	if (ipam_add(inv, &ipam))
 		goto out;
-	if (wiring_add(&w, &ipam, &res, &inv->err)) {
-		struct cni_err first = inv->err;
-
-		/* Give the address back; the wiring's error is what the runtime
-		 * needs to see. */
-		ipam_del(inv);
-		inv->err = first;
-		goto out;
+	if (wiring_add(&w, &ipam, &res, &inv->err))
+		goto release;
+	if (root[0] && enroll_add(root, &res, w.netns_fd, &inv->err)) {
+		unwire(inv, &w, &res);
+		goto release;
 	}
 	inv->output = cni_result_encode(&res, inv->conf.cni_version);
 	ret = 0;
+	goto out;
+release:
+	/* Give the address back; the first error is the one to report. */
+	first = inv->err;
+	ipam_del(inv);
+	inv->err = first;
 out:
 	cni_result_free(&ipam);
 	cni_result_free(&res);

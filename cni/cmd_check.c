@@ -1,7 +1,10 @@
-/* CHECK: the pod and host sides still match prevResult, and IPAM still
- * holds its addresses for this attachment. */
+/* CHECK: the pod and host sides still match prevResult, IPAM still holds
+ * its addresses for this attachment, and an enrolled pod is still in the
+ * datapath. */
+#include <limits.h>
 #include <unistd.h>
 
+#include "enroll.h"
 #include "ipam_ops.h"
 #include "plugin.h"
 #include "version.h"
@@ -13,6 +16,7 @@ int cmd_check(struct invocation *inv)
 			    .att = &inv->att,
 			    .netns_path = inv->env.netns };
 	struct cni_result prev = { 0 };
+	char root[PATH_MAX];
 	int ret = -1;
 
 	if (cni_version_cmp(inv->conf.cni_version, "0.4.0") < 0)
@@ -27,7 +31,9 @@ int cmd_check(struct invocation *inv)
 	w.netns_fd = open_netns(inv);
 	if (w.netns_fd < 0)
 		goto out;
-	if (!wiring_check(&w, &prev, &inv->err) && !ipam_check(inv, &prev))
+	if (!wiring_check(&w, &prev, &inv->err) && !ipam_check(inv, &prev) &&
+	    !enroll_root(&inv->conf, root, &inv->err) &&
+	    (!root[0] || !enroll_check(root, &prev, w.netns_fd, &inv->err)))
 		ret = 0;
 	close(w.netns_fd);
 out:

@@ -1,5 +1,9 @@
-/* DEL: idempotent. An empty or vanished CNI_NETNS, a missing veth and an
- * already released address are all "already done". */
+/* DEL: idempotent. An empty or vanished CNI_NETNS, a missing veth, an
+ * already released address and a datapath that is gone are all "already
+ * done". */
+#include <limits.h>
+
+#include "enroll.h"
 #include "ipam_ops.h"
 #include "result.h"
 #include "plugin.h"
@@ -22,7 +26,9 @@ static const char *prev_host_name(const struct invocation *inv, struct cni_resul
 int cmd_del(struct invocation *inv)
 {
 	struct cni_result prev = { 0 };
-	int ret;
+	struct cni_err ignored = { 0 };
+	char root[PATH_MAX];
+	int ret, host_ifindex = 0;
 	struct wiring w = { .network = inv->conf.name,
 			    .att = &inv->att,
 			    .netns_path = inv->env.netns ? inv->env.netns : "",
@@ -32,6 +38,11 @@ int cmd_del(struct invocation *inv)
 	 * pod's netns is, so the netns itself is never needed. A prevResult
 	 * that does not decode is no reason to keep resources: ignore it. */
 	w.host_hint = prev_host_name(inv, &prev);
+	/* Enrolled pods leave the maps too; the veth's filter goes with it. */
+	if (!enroll_root(&inv->conf, root, &ignored) && root[0]) {
+		host_ifindex = wiring_host_ifindex(&w);
+		enroll_del(root, host_ifindex > 0 ? host_ifindex : 0);
+	}
 	ret = wiring_del(&w, &inv->err);
 	cni_result_free(&prev);
 	if (ret)

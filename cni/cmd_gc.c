@@ -1,8 +1,11 @@
 /* GC: remove the veths and addresses of this network's attachments that
- * the runtime no longer lists in cni.dev/valid-attachments. */
+ * the runtime no longer lists in cni.dev/valid-attachments, and the
+ * endpoints of veths that are gone. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "enroll.h"
 #include "ipam_ops.h"
 #include "plugin.h"
 #include "version.h"
@@ -57,6 +60,8 @@ static int parse_valid(struct invocation *inv, struct valid_set *set)
 int cmd_gc(struct invocation *inv)
 {
 	struct valid_set set = { 0 };
+	struct cni_err ignored = { 0 };
+	char root[PATH_MAX];
 	int ret = -1;
 
 	if (cni_version_cmp(inv->conf.cni_version, "1.1.0") < 0)
@@ -67,6 +72,9 @@ int cmd_gc(struct invocation *inv)
 		goto out;
 	if (wiring_gc(inv->conf.name, is_valid, &set, &inv->err) < 0)
 		goto out;
+	/* After the veths went: their endpoints now point nowhere. */
+	if (!enroll_root(&inv->conf, root, &ignored) && root[0])
+		enroll_gc(root);
 	ret = ipam_gc_run(inv, is_valid, &set);
 out:
 	free(set.a);

@@ -20,6 +20,7 @@ enum cni_err_code {
 	XCNI_ERR_RANGE_FULL = 102,
 	XCNI_ERR_CHECK = 103,
 	XCNI_ERR_IPAM_PLUGIN = 104,
+	XCNI_ERR_DATAPATH = 105, /* enrollment into the pinned datapath */
 };
 
 struct cni_err {

@@ -404,6 +404,23 @@ int wiring_del(const struct wiring *w, struct cni_err *e)
 	return 0;
 }
 
+int wiring_host_ifindex(const struct wiring *w)
+{
+	char alias[NL_ALIAS_MAX], name[IFNAMSIZ];
+	struct nl_link host;
+	struct nl nl = { 0 };
+	int err;
+
+	if (veth_alias(w->network, w->att->container_id, w->att->ifname, alias))
+		return -ENOENT;
+	err = nl_open(&nl);
+	if (err)
+		return err;
+	err = find_host_veth(&nl, w, alias, &host, name, false);
+	nl_close(&nl);
+	return err ? err : host.ifindex;
+}
+
 static int check_host(struct nl *nl, const struct wiring *w, const struct cni_result *prev,
 		      struct cni_err *e)
 {

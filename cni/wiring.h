@@ -23,6 +23,8 @@ int wiring_add(const struct wiring *w, const struct cni_result *ipam, struct cni
 	       struct cni_err *e);
 /* Removes the pair; a missing pair is not an error. */
 int wiring_del(const struct wiring *w, struct cni_err *e);
+/* The ifindex of the attachment's host veth, or -ENOENT. */
+int wiring_host_ifindex(const struct wiring *w);
 int wiring_check(const struct wiring *w, const struct cni_result *prev, struct cni_err *e);
 /* Removes this network's pairs whose attachment valid() rejects; returns
  * how many. */

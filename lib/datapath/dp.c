@@ -8,8 +8,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpffs.h"
 #include "dp.h"
 #include "maglev.h"
+#include "pin.h"
 #include "tc_pod.skel.h"
 #include "xdp_node.skel.h"
 
@@ -22,12 +24,11 @@ _Static_assert(MAGLEV_NO_BACKEND == XCNI_NO_BACKEND, "maglev empty slot mismatch
  * the template it made from BTF, so we hand it one of our own. */
 static int set_maglev_template(struct bpf_map *outer, uint32_t m)
 {
-	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xcni_maglev_t", sizeof(uint32_t),
-				sizeof(uint32_t), m, NULL);
+	int fd = pin_maglev_template(m);
 	int err;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	/* libbpf takes the fd over: it closes it once the outer map exists. */
 	err = bpf_map__set_inner_map_fd(outer, fd);
 	if (err)
@@ -88,18 +89,66 @@ static int share_maps(struct bpf_object *from, struct bpf_object *to)
 	return 0;
 }
 
-int dp_load(struct datapath *dp, const struct dp_opts *o, char *msg, size_t len)
+/* The Maglev table size: asked for, or the pinned tables' when the
+ * options leave it to the default. */
+static int choose_maglev_m(struct datapath *dp, const struct dp_opts *o, char *msg, size_t len)
 {
-	struct dp_config cfg = { 0 };
-	uint32_t zero = 0;
-	int err;
+	uint32_t pinned = o->pin_root ? pin_maglev_m(o->pin_root) : 0;
 
-	memset(dp, 0, sizeof(*dp));
-	dp->maglev_m = DEF(o->maglev_m, XCNI_MAGLEV_M_DEFAULT);
+	dp->maglev_m = DEF(o->maglev_m, DEF(pinned, XCNI_MAGLEV_M_DEFAULT));
 	if (!maglev_is_prime(dp->maglev_m)) {
 		snprintf(msg, len, "maglev M %u is not prime", dp->maglev_m);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+static void take_fds(struct datapath *dp)
+{
+	dp->fd_services = bpf_map__fd(dp->xdp->maps.services);
+	dp->fd_backends = bpf_map__fd(dp->xdp->maps.backends);
+	dp->fd_maglev = bpf_map__fd(dp->xdp->maps.maglev);
+	dp->fd_ct = bpf_map__fd(dp->xdp->maps.conntrack);
+	dp->fd_affinity = bpf_map__fd(dp->xdp->maps.affinity);
+	dp->fd_endpoints = bpf_map__fd(dp->xdp->maps.endpoints);
+	dp->fd_config = bpf_map__fd(dp->xdp->maps.dp_config_map);
+	dp->fd_stats = bpf_map__fd(dp->xdp->maps.stats);
+	dp->fd_map_full = bpf_map__fd(dp->xdp->maps.map_full);
+	dp->fd_tx_ports = bpf_map__fd(dp->xdp->maps.tx_ports);
+	dp->fd_svc_backends = bpf_map__fd(dp->xdp->maps.svc_backends);
+	dp->prog_xdp = bpf_program__fd(dp->xdp->progs.xdp_node);
+	dp->prog_tc = bpf_program__fd(dp->tc->progs.tc_pod);
+}
+
+/* Node settings into the config; a reused config keeps its clock, which
+ * every conntrack and affinity entry is stamped with. */
+static int write_config(const struct datapath *dp, const struct dp_opts *o)
+{
+	struct dp_config cfg = { 0 };
+	uint32_t zero = 0;
+
+	if (bpf_map_lookup_elem(dp->fd_config, &zero, &cfg))
+		memset(&cfg, 0, sizeof(cfg));
+	cfg.node_ip = o->node_ip;
+	cfg.maglev_m = dp->maglev_m;
+	return bpf_map_update_elem(dp->fd_config, &zero, &cfg, BPF_ANY) ? -errno : 0;
+}
+
+int dp_load(struct datapath *dp, const struct dp_opts *o, char *msg, size_t len)
+{
+	int err;
+
+	memset(dp, 0, sizeof(*dp));
+	if (len)
+		msg[0] = '\0';
+	if (o->pin_root) {
+		err = bpffs_prepare(o->pin_root, msg, len);
+		if (err)
+			return err;
+	}
+	err = choose_maglev_m(dp, o, msg, len);
+	if (err)
+		return err;
 	dp->xdp = xdp_node__open();
 	dp->tc = tc_pod__open();
 	if (!dp->xdp || !dp->tc) {
@@ -114,6 +163,12 @@ int dp_load(struct datapath *dp, const struct dp_opts *o, char *msg, size_t len)
 		snprintf(msg, len, "cannot size the maps: %s", strerror(-err));
 		goto fail;
 	}
+	/* tc_pod takes xdp_node's maps below, pinned ones included. */
+	if (o->pin_root) {
+		err = pin_reuse_maps(dp, dp->xdp->obj, o->pin_root, dp->maglev_m, msg, len);
+		if (err)
+			goto fail;
+	}
 	err = xdp_node__load(dp->xdp);
 	if (err) {
 		snprintf(msg, len, "loading xdp_node failed: %s", strerror(-err));
@@ -126,25 +181,16 @@ int dp_load(struct datapath *dp, const struct dp_opts *o, char *msg, size_t len)
 		snprintf(msg, len, "loading tc_pod failed: %s", strerror(-err));
 		goto fail;
 	}
-	dp->fd_services = bpf_map__fd(dp->xdp->maps.services);
-	dp->fd_backends = bpf_map__fd(dp->xdp->maps.backends);
-	dp->fd_maglev = bpf_map__fd(dp->xdp->maps.maglev);
-	dp->fd_ct = bpf_map__fd(dp->xdp->maps.conntrack);
-	dp->fd_affinity = bpf_map__fd(dp->xdp->maps.affinity);
-	dp->fd_endpoints = bpf_map__fd(dp->xdp->maps.endpoints);
-	dp->fd_config = bpf_map__fd(dp->xdp->maps.dp_config_map);
-	dp->fd_stats = bpf_map__fd(dp->xdp->maps.stats);
-	dp->fd_map_full = bpf_map__fd(dp->xdp->maps.map_full);
-	dp->fd_tx_ports = bpf_map__fd(dp->xdp->maps.tx_ports);
-	dp->fd_svc_backends = bpf_map__fd(dp->xdp->maps.svc_backends);
-	dp->prog_xdp = bpf_program__fd(dp->xdp->progs.xdp_node);
-	dp->prog_tc = bpf_program__fd(dp->tc->progs.tc_pod);
-	cfg.node_ip = o->node_ip;
-	cfg.maglev_m = dp->maglev_m;
-	err = bpf_map_update_elem(dp->fd_config, &zero, &cfg, BPF_ANY) ? -errno : 0;
+	take_fds(dp);
+	err = write_config(dp, o);
 	if (err) {
 		snprintf(msg, len, "cannot write the datapath config: %s", strerror(-err));
 		goto fail;
+	}
+	if (o->pin_root) {
+		err = pin_commit(dp, o->pin_root, msg, len);
+		if (err)
+			goto fail;
 	}
 	return 0;
 fail:
@@ -154,6 +200,16 @@ fail:
 
 void dp_close(struct datapath *dp)
 {
+	if (dp->pinned_open) {
+		for (size_t i = 0; i < dp_map_fields_n; i++)
+			if (DP_FD(dp, &dp_map_fields[i]) >= 0)
+				close(DP_FD(dp, &dp_map_fields[i]));
+		if (dp->prog_xdp >= 0)
+			close(dp->prog_xdp);
+		if (dp->prog_tc >= 0)
+			close(dp->prog_tc);
+		dp->pinned_open = false;
+	}
 	tc_pod__destroy(dp->tc);
 	xdp_node__destroy(dp->xdp);
 	dp->tc = NULL;

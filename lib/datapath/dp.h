@@ -3,6 +3,7 @@
 #ifndef XCNI_DP_H
 #define XCNI_DP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,9 @@ struct dp_opts {
 	uint32_t max_affinity;
 	uint32_t max_endpoints;
 	uint32_t node_ip; /* network order */
+	/* A bpffs root (mounted if need be) to pin maps and programs under and
+	 * to reuse pinned maps from; NULL: nothing pinned. See dp_pin.h. */
+	const char *pin_root;
 };
 
 struct datapath {
@@ -32,9 +36,14 @@ struct datapath {
 	int fd_services, fd_backends, fd_maglev, fd_ct, fd_affinity, fd_endpoints;
 	int fd_config, fd_stats, fd_map_full, fd_tx_ports, fd_svc_backends;
 	int prog_xdp, prog_tc;
+	/* Opened by dp_open_pinned: the fds are ours to close, not libbpf's. */
+	bool pinned_open;
+	/* What a load with a pin root did with the maps it found pinned. */
+	unsigned int maps_reused, maps_migrated, maps_created;
 };
 
-/* Returns 0 or a negative errno; msg (size len) says what failed. */
+/* Returns 0 or a negative errno; msg (size len) says what failed, or on
+ * success what is worth logging (maps migrated), else "". */
 int dp_load(struct datapath *dp, const struct dp_opts *o, char *msg, size_t len);
 void dp_close(struct datapath *dp);
 

@@ -93,7 +93,8 @@ struct k8s_service {
 	size_t n_external_ips;
 	uint32_t *lb_ips; /* status.loadBalancer.ingress[].ip (IPv4) */
 	size_t n_lb_ips;
-	bool etp_local; /* externalTrafficPolicy: Local */
+	bool etp_local; /* externalTrafficPolicy: Local ("Global" = Cluster) */
+	bool itp_local; /* internalTrafficPolicy: Local */
 	bool affinity_client_ip;
 	uint32_t affinity_timeout; /* seconds; default 10800 with ClientIP */
 };
@@ -133,7 +134,9 @@ struct k8s_endpoint_slice {
 
 struct k8s_node {
 	struct k8s_meta meta;
-	uint32_t pod_cidr; /* first IPv4 of podCIDR(s); 0: not assigned */
+	/* First IPv4 of podCIDRs (else podCIDR), host bits cleared; 0: not
+	 * assigned. */
+	uint32_t pod_cidr;
 	uint8_t pod_cidr_len;
 	uint32_t internal_ip; /* first InternalIP (IPv4); 0: none */
 	uint32_t external_ip;
@@ -150,7 +153,7 @@ struct k8s_pod {
 	char *node_name;
 	bool host_network;
 	char *phase; /* NULL when absent */
-	uint32_t pod_ip; /* 0 until assigned */
+	uint32_t pod_ip; /* first IPv4 of podIPs (else podIP); 0 until assigned */
 	struct k8s_container_port *ports; /* every container's ports */
 	size_t n_ports;
 };
@@ -159,13 +162,18 @@ struct k8s_namespace {
 	struct k8s_meta meta;
 };
 
+/* One from/to peer: selectors (AND'd when both are present) or an
+ * ipBlock, never both (the API rejects that, and so does the decoder). */
 struct k8s_policy_peer {
 	struct k8s_selector pod_selector;
 	struct k8s_selector ns_selector;
 	bool has_ip_block;
-	uint32_t cidr;
+	/* The block is IPv6: it matches no IPv4 address (cidr stays 0/0,
+	 * which would otherwise mean everything). */
+	bool ip_block_ipv6;
+	uint32_t cidr; /* host bits cleared */
 	uint8_t cidr_len;
-	uint32_t *except; /* pairs: address, prefix length */
+	uint32_t *except; /* parallel arrays: address, prefix length (IPv4) */
 	uint8_t *except_len;
 	size_t n_except;
 };
@@ -176,8 +184,10 @@ struct k8s_policy_port {
 	uint16_t end_port; /* 0: none */
 };
 
+/* Absent, null and [] from/to (or ports) all mean "every peer" ("every
+ * port"), as the API documents; the _absent flags say so explicitly. */
 struct k8s_policy_rule {
-	struct k8s_policy_peer *peers; /* from or to; absent: all */
+	struct k8s_policy_peer *peers; /* from or to */
 	size_t n_peers;
 	bool peers_absent;
 	struct k8s_policy_port *ports;
@@ -188,7 +198,9 @@ struct k8s_policy_rule {
 struct k8s_network_policy {
 	struct k8s_meta meta;
 	struct k8s_selector pod_selector;
-	bool ingress_type; /* policyTypes, defaulted as the API server does */
+	/* policyTypes, defaulted as the API server does when absent or []:
+	 * Ingress, plus Egress when spec.egress has a rule. */
+	bool ingress_type;
 	bool egress_type;
 	struct k8s_policy_rule *ingress;
 	size_t n_ingress;
@@ -197,8 +209,9 @@ struct k8s_network_policy {
 };
 
 /* Decodes one object of kind (an item of a list, or a watch event's
- * object); NULL with err set if it is not a well-formed object of that
- * kind. The result is freed with k8s_free. */
+ * object); NULL with err set ("<field path>: <what is wrong>") if it is
+ * not a well-formed object of that kind. The result is freed with
+ * k8s_free (which takes NULL). */
 void *k8s_decode(enum k8s_kind kind, const cJSON *obj, char *err, size_t len);
 void k8s_free(enum k8s_kind kind, void *obj);
 

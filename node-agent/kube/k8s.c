@@ -1,0 +1,146 @@
+/* The generic side of Kubernetes object decoding: per-kind dispatch, the
+ * kind check and metadata every kind shares. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "k8s_decode.h"
+
+static const struct k8s_kind_ops *const kinds[K8S_KIND_MAX] = {
+	[K8S_SERVICE] = &k8s_service_ops,     [K8S_ENDPOINT_SLICE] = &k8s_endpoint_slice_ops,
+	[K8S_NODE] = &k8s_node_ops,	      [K8S_POD] = &k8s_pod_ops,
+	[K8S_NAMESPACE] = &k8s_namespace_ops, [K8S_NETWORK_POLICY] = &k8s_network_policy_ops,
+};
+
+static const struct k8s_kind_ops *kind_ops(enum k8s_kind kind)
+{
+	return (unsigned int)kind < K8S_KIND_MAX ? kinds[kind] : NULL;
+}
+
+const char *k8s_kind_resource(enum k8s_kind kind)
+{
+	const struct k8s_kind_ops *ops = kind_ops(kind);
+
+	return ops ? ops->resource : NULL;
+}
+
+const char *k8s_kind_path(enum k8s_kind kind)
+{
+	const struct k8s_kind_ops *ops = kind_ops(kind);
+
+	return ops ? ops->path : NULL;
+}
+
+static void meta_free(struct k8s_meta *m)
+{
+	free(m->name);
+	free(m->ns);
+	free(m->uid);
+	free(m->resource_version);
+	k8s_labels_free(m->labels, m->n_labels);
+}
+
+/* Required fields are strings: an empty name or namespace is as unusable
+ * as a missing one (it could not be keyed). */
+static int required_string(struct k8s_dec *d, const cJSON *obj, const char *key, char **out)
+{
+	int ret = k8s_field_strdup(d, obj, key, out);
+
+	if (ret < 0)
+		return ret;
+	if (!ret || !**out)
+		return k8s_fail_at(d, key, "required");
+	return 0;
+}
+
+static int meta_decode(struct k8s_dec *d, const struct k8s_kind_ops *ops, const cJSON *json,
+		       struct k8s_meta *m)
+{
+	const cJSON *meta = NULL;
+	size_t old;
+	int ret;
+
+	ret = k8s_field_object(d, json, "metadata", &meta);
+	if (ret <= 0)
+		return ret ? ret : k8s_fail_at(d, "metadata", "required");
+	old = k8s_path_key(d, "metadata");
+	ret = required_string(d, meta, "name", &m->name);
+	if (!ret && ops->namespaced)
+		ret = required_string(d, meta, "namespace", &m->ns);
+	if (!ret)
+		ret = k8s_field_strdup(d, meta, "uid", &m->uid);
+	if (ret >= 0)
+		ret = k8s_field_strdup(d, meta, "resourceVersion", &m->resource_version);
+	if (ret >= 0)
+		ret = k8s_field_labels(d, meta, "labels", &m->labels, &m->n_labels);
+	k8s_path_pop(d, old);
+	return ret < 0 ? ret : 0;
+}
+
+/* LIST items carry no kind; watch events and GETs do, and then it must be
+ * the kind we asked for. */
+static int kind_check(struct k8s_dec *d, const struct k8s_kind_ops *ops, const cJSON *json)
+{
+	char q[K8S_QUOTE_BUF];
+	const char *kind;
+	int ret;
+
+	ret = k8s_field_string(d, json, "kind", &kind);
+	if (ret <= 0)
+		return ret;
+	if (strcmp(kind, ops->kind))
+		return k8s_fail_at(d, "kind", "expected %s, got \"%s\"", ops->kind,
+				   k8s_quote(kind, q));
+	return 0;
+}
+
+static void obj_free(const struct k8s_kind_ops *ops, void *obj)
+{
+	if (ops->free_body)
+		ops->free_body(obj);
+	meta_free(obj);
+	free(obj);
+}
+
+void *k8s_decode(enum k8s_kind kind, const cJSON *obj, char *err, size_t len)
+{
+	const struct k8s_kind_ops *ops = kind_ops(kind);
+	struct k8s_dec d = { .err = err, .err_len = len };
+	void *out;
+
+	if (err && len)
+		err[0] = '\0';
+	if (!ops) {
+		k8s_fail(&d, "unknown kind %d", (int)kind);
+		return NULL;
+	}
+	if (!obj) {
+		k8s_fail(&d, "expected a %s object, got nothing", ops->kind);
+		return NULL;
+	}
+	if (!cJSON_IsObject(obj)) {
+		k8s_fail(&d, "expected a %s object, got %s", ops->kind, k8s_type_name(obj));
+		return NULL;
+	}
+	if (kind_check(&d, ops, obj))
+		return NULL;
+	out = calloc(1, ops->size);
+	if (!out) {
+		k8s_fail_nomem(&d);
+		return NULL;
+	}
+	if (meta_decode(&d, ops, obj, out) || (ops->decode && ops->decode(&d, obj, out)))
+		goto fail;
+	return out;
+fail:
+	obj_free(ops, out);
+	return NULL;
+}
+
+void k8s_free(enum k8s_kind kind, void *obj)
+{
+	const struct k8s_kind_ops *ops = kind_ops(kind);
+
+	if (ops && obj)
+		obj_free(ops, obj);
+}
