@@ -20,4 +20,8 @@ struct node_state {
  * message naming the problem in err (size errlen). */
 int node_state_read(const char *path, struct node_state *ns, char *err, size_t errlen);
 
+/* Replaces path atomically (written aside, then renamed) with ns; the
+ * agent's side of the file. */
+int node_state_write(const char *path, const struct node_state *ns, char *err, size_t errlen);
+
 #endif
