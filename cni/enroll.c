@@ -14,6 +14,7 @@
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "datapath/bpffs.h"
 #include "datapath/tc_attach.h"
@@ -122,6 +123,9 @@ int enroll_root(const struct net_conf *c, char root[PATH_MAX], struct cni_err *e
 	root[0] = '\0';
 	if (!c->node_state_explicit)
 		return 0;
+	/* Our own errors say what failed; libbpf's netlink chatter (a missing
+	 * qdisc is how "no filter" looks) would only confuse the runtime's log. */
+	libbpf_set_print(NULL);
 	err = node_state_read(c->node_state_file, &ns, msg, sizeof(msg));
 	if (err) {
 		cni_errf(e, err == -ENOENT ? CNI_ERR_TRY_LATER : CNI_ERR_INVALID_CONFIG,

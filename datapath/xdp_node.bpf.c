@@ -10,8 +10,10 @@
 #include "lib/reject.h"
 #include "xcni/meta.h"
 
-/* Redirect targets: pod host-side veths and the node's own devices. Not
- * pinned: libbpf 1.1 cannot reuse a pinned devmap. */
+/* Redirect targets: pod host-side veths (the CNI adds them) and the node's
+ * own devices (added when xdp_node is attached to them). Pinned like the
+ * other maps; the loader reuses it by hand (libbpf 1.1 cannot reuse a
+ * pinned devmap by itself). */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
 	__uint(max_entries, XCNI_MAX_ENDPOINTS);
