@@ -58,7 +58,8 @@ struct informer *informer_new(const struct informer_spec *spec,
 
 	if (!spec->resource || !spec->path || spec->path[0] != '/' || !spec->decode ||
 	    !spec->free_obj) {
-		snprintf(err, len, "informer spec needs resource, an absolute path, decode and free");
+		snprintf(err, len,
+			 "informer spec needs resource, an absolute path, decode and free");
 		return NULL;
 	}
 	inf = calloc(1, sizeof(*inf));
@@ -258,8 +259,8 @@ static long retry_after(const struct informer_response *r, const struct kube_sta
 
 /* ---- LIST ---- */
 
-static void list_failed(struct informer *inf, const struct informer_response *r,
-			const char *why, uint64_t now_ms)
+static void list_failed(struct informer *inf, const struct informer_response *r, const char *why,
+			uint64_t now_ms)
 {
 	struct kube_status st = { 0 };
 	uint64_t delay;
@@ -336,8 +337,7 @@ static void list_complete(struct informer *inf, const char *rv, uint64_t now_ms)
 	schedule(inf, INFORMER_WATCH_DUE, now_ms);
 }
 
-void informer_list_done(struct informer *inf, const struct informer_response *r,
-			uint64_t now_ms)
+void informer_list_done(struct informer *inf, const struct informer_response *r, uint64_t now_ms)
 {
 	const char *why, *rv = NULL, *cont = NULL;
 	char err[320];
@@ -419,8 +419,7 @@ static enum informer_cause watch_cause(const struct informer_response *r,
 	return INFORMER_CAUSE_HTTP_ERROR;
 }
 
-void informer_watch_done(struct informer *inf, const struct informer_response *r,
-			 uint64_t now_ms)
+void informer_watch_done(struct informer *inf, const struct informer_response *r, uint64_t now_ms)
 {
 	struct kube_status st = { 0 };
 	enum informer_cause cause;
@@ -458,8 +457,9 @@ void informer_watch_done(struct informer *inf, const struct informer_response *r
 		inf->spec.resource, informer_cause_name(cause), r->status,
 		inf->rv ? inf->rv : "none", relist ? "list" : "watch", (unsigned long long)delay,
 		r->error || st.message[0] ? " err=" : "",
-		r->error || st.message[0] ? log_quote(r->error ? r->error : st.message, q, sizeof(q)) :
-					    "");
+		r->error || st.message[0] ?
+			log_quote(r->error ? r->error : st.message, q, sizeof(q)) :
+			"");
 	if (relist) {
 		inf->stats.relists++;
 		drop_pending(inf);

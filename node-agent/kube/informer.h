@@ -172,13 +172,11 @@ struct informer_response {
 	const char *error;
 };
 
-void informer_list_done(struct informer *inf, const struct informer_response *r,
-			uint64_t now_ms);
+void informer_list_done(struct informer *inf, const struct informer_response *r, uint64_t now_ms);
 /* Watch bytes (status 200 only), in any chunking. -1 when the informer
  * wants the watch dropped (it has decided what comes next); the transport
  * then ends it and still calls informer_watch_done. */
 int informer_watch_data(struct informer *inf, const char *data, size_t len, uint64_t now_ms);
-void informer_watch_done(struct informer *inf, const struct informer_response *r,
-			 uint64_t now_ms);
+void informer_watch_done(struct informer *inf, const struct informer_response *r, uint64_t now_ms);
 
 #endif

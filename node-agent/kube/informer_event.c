@@ -32,8 +32,7 @@ static int handle_error_event(struct informer *inf, const cJSON *obj)
 
 	kube_status_from_json(obj, &st);
 	log_info("watch_error_event", "resource=%s code=%ld reason=%s msg=%s", inf->spec.resource,
-		 st.code, st.reason[0] ? st.reason : "none",
-		 log_quote(st.message, q, sizeof(q)));
+		 st.code, st.reason[0] ? st.reason : "none", log_quote(st.message, q, sizeof(q)));
 	if (kube_status_expired(&st))
 		return stop(inf, INFORMER_CAUSE_EXPIRED, true);
 	if (st.rv_too_large)
@@ -44,7 +43,8 @@ static int handle_error_event(struct informer *inf, const cJSON *obj)
 static int handle_bookmark(struct informer *inf, const cJSON *obj)
 {
 	const cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-	const char *rv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(md, "resourceVersion"));
+	const char *rv =
+		cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(md, "resourceVersion"));
 
 	if (!rv || !*rv)
 		return reject(inf, "BOOKMARK without metadata.resourceVersion");

@@ -224,7 +224,8 @@ static int xfer_start(struct kube_client *c, struct informer *inf,
 	x->next = c->xfers;
 	c->xfers = x;
 	log_debug("request", "resource=%s type=%s url=%s", informer_resource(inf),
-		  req->type == INFORMER_REQ_LIST ? "list" : "watch", log_quote(req->url, q, sizeof(q)));
+		  req->type == INFORMER_REQ_LIST ? "list" : "watch",
+		  log_quote(req->url, q, sizeof(q)));
 	return 0;
 fail:
 	if (x->easy)
@@ -402,8 +403,8 @@ static int curl_errno(CURLcode rc)
 }
 
 /* One GET: the status and body, or a negative errno for no response. */
-static int get_once(struct kube_client *c, const char *path, struct kube_buf *body,
-		    long *status, char *err, size_t len)
+static int get_once(struct kube_client *c, const char *path, struct kube_buf *body, long *status,
+		    char *err, size_t len)
 {
 	struct curl_slist *headers = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "";
@@ -466,8 +467,7 @@ int kube_get_json(struct kube_client *c, const char *path, cJSON **out, char *er
 	if (status != 200) {
 		kube_status_parse(body.data ? body.data : "", body.len, &st);
 		snprintf(err, len, "GET %s: HTTP %ld%s%s%s%s", path, status,
-			 st.reason[0] ? " " : "", st.reason, st.message[0] ? ": " : "",
-			 st.message);
+			 st.reason[0] ? " " : "", st.reason, st.message[0] ? ": " : "", st.message);
 		ret = status_errno(status);
 		goto out;
 	}

@@ -168,8 +168,9 @@ int kube_config_in_cluster(struct kube_config *c, char *err, size_t len)
 
 	kube_config_init(c);
 	if (!host || !*host || !port || !*port) {
-		snprintf(err, len,
-			 "KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set: not running in a pod; give a kubeconfig");
+		snprintf(
+			err, len,
+			"KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set: not running in a pod; give a kubeconfig");
 		return -ENOENT;
 	}
 	if (!dir || !*dir)
@@ -186,7 +187,8 @@ int kube_config_in_cluster(struct kube_config *c, char *err, size_t len)
 	 * so now rather than as a TLS error on every request. */
 	if (access(c->ca_file, R_OK)) {
 		ret = -errno;
-		snprintf(err, len, "cannot read the cluster CA %s: %s", c->ca_file, strerror(errno));
+		snprintf(err, len, "cannot read the cluster CA %s: %s", c->ca_file,
+			 strerror(errno));
 		goto fail;
 	}
 	ret = read_namespace(c, dir);
@@ -213,8 +215,9 @@ int kube_config_load(struct kube_config *c, const char *kubeconfig, char *err, s
 		return kube_config_in_cluster(c, err, len);
 	env = getenv("KUBECONFIG");
 	if (!env || !*env) {
-		snprintf(err, len,
-			 "no API server configured: not in a pod (KUBERNETES_SERVICE_HOST unset) and no kubeconfig given (--kubeconfig or KUBECONFIG)");
+		snprintf(
+			err, len,
+			"no API server configured: not in a pod (KUBERNETES_SERVICE_HOST unset) and no kubeconfig given (--kubeconfig or KUBECONFIG)");
 		return -ENOENT;
 	}
 	first = strndup(env, strcspn(env, ":"));

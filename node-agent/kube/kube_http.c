@@ -70,7 +70,8 @@ static CURLcode set_tls(CURL *easy, const struct kube_config *cfg, const char **
 	CURLcode rc;
 
 	*what = "TLS verification";
-	rc = curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, cfg->insecure_skip_tls_verify ? 0L : 1L);
+	rc = curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER,
+			      cfg->insecure_skip_tls_verify ? 0L : 1L);
 	if (!rc)
 		rc = curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST,
 				      cfg->insecure_skip_tls_verify ? 0L : 2L);
@@ -98,9 +99,8 @@ static CURLcode set_tls(CURL *easy, const struct kube_config *cfg, const char **
 	return rc;
 }
 
-int kube_http_setup(CURL *easy, const struct kube_config *cfg, const char *token,
-		    const char *path, long timeout_ms, struct curl_slist **headers, char *err,
-		    size_t len)
+int kube_http_setup(CURL *easy, const struct kube_config *cfg, const char *token, const char *path,
+		    long timeout_ms, struct curl_slist **headers, char *err, size_t len)
 {
 	const char *what = "URL";
 	char *url = NULL;
@@ -135,7 +135,8 @@ int kube_http_setup(CURL *easy, const struct kube_config *cfg, const char *token
 	if (!rc)
 		rc = curl_easy_setopt(easy, CURLOPT_TCP_KEEPINTVL, KUBE_KEEPINTVL_S);
 	if (!rc)
-		rc = curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->connect_timeout_ms);
+		rc = curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+				      (long)cfg->connect_timeout_ms);
 	if (!rc)
 		rc = curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
 	if (!rc)

@@ -24,9 +24,8 @@
  * bounds the whole transfer (0: none). *headers receives the header list
  * to free with kube_http_free_headers after the transfer. 0, or -EINVAL
  * with err set (an option this libcurl lacks), or -ENOMEM. */
-int kube_http_setup(CURL *easy, const struct kube_config *cfg, const char *token,
-		    const char *path, long timeout_ms, struct curl_slist **headers, char *err,
-		    size_t len);
+int kube_http_setup(CURL *easy, const struct kube_config *cfg, const char *token, const char *path,
+		    long timeout_ms, struct curl_slist **headers, char *err, size_t len);
 /* Frees a header list, clearing it first (it holds the token). */
 void kube_http_free_headers(struct curl_slist *headers);
 

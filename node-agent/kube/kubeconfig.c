@@ -38,8 +38,7 @@ static yaml_node_t *map_get(struct kc *k, yaml_node_t *map, const char *key)
 	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
 		yaml_node_t *kn = node(k, p->key);
 
-		if (kn && kn->type == YAML_SCALAR_NODE &&
-		    kn->data.scalar.length == strlen(key) &&
+		if (kn && kn->type == YAML_SCALAR_NODE && kn->data.scalar.length == strlen(key) &&
 		    !memcmp(kn->data.scalar.value, key, kn->data.scalar.length))
 			return node(k, p->value);
 	}
@@ -126,8 +125,7 @@ static int find_named(struct kc *k, const char *list, const char *name, const ch
 
 /* A file the kubeconfig names, relative to its directory, and readable
  * now: a wrong path is reported at start, not as a TLS failure later. */
-static int get_file(struct kc *k, yaml_node_t *map, const char *key, const char *where,
-		    char **out)
+static int get_file(struct kc *k, yaml_node_t *map, const char *key, const char *where, char **out)
 {
 	const char *s;
 	int ret = get_str(k, map, key, where, &s);
@@ -215,9 +213,10 @@ static int read_cluster(struct kc *k, yaml_node_t *cl, const char *where, struct
 		return ret;
 	/* As kubectl: a CA and "do not verify" contradict each other. */
 	if (c->insecure_skip_tls_verify && (c->ca_file || c->ca_data.data)) {
-		snprintf(k->err, k->len,
-			 "kubeconfig %s: %s sets both a certificate authority and insecure-skip-tls-verify",
-			 k->path, where);
+		snprintf(
+			k->err, k->len,
+			"kubeconfig %s: %s sets both a certificate authority and insecure-skip-tls-verify",
+			k->path, where);
 		return -EINVAL;
 	}
 	return 0;
@@ -254,9 +253,10 @@ static int read_user(struct kc *k, yaml_node_t *u, const char *where, struct kub
 	}
 	if (!c->token && !c->cert_file && !c->cert_data.data &&
 	    (map_get(k, u, "exec") || map_get(k, u, "auth-provider"))) {
-		snprintf(k->err, k->len,
-			 "kubeconfig %s: %s uses exec or auth-provider credentials, which xcni does not support; give it a token, tokenFile or client certificate",
-			 k->path, where);
+		snprintf(
+			k->err, k->len,
+			"kubeconfig %s: %s uses exec or auth-provider credentials, which xcni does not support; give it a token, tokenFile or client certificate",
+			k->path, where);
 		return -ENOTSUP;
 	}
 	return 0;
@@ -280,10 +280,11 @@ static int load_yaml(struct kc *k)
 	}
 	yaml_parser_set_input_file(&parser, f);
 	if (!yaml_parser_load(&parser, &k->doc)) {
-		snprintf(k->err, k->len, "kubeconfig %s is not valid YAML: line %zu column %zu: %s%s%s",
-			 k->path, parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-			 parser.problem ? parser.problem : "parse error",
-			 parser.context ? " " : "", parser.context ? parser.context : "");
+		snprintf(k->err, k->len,
+			 "kubeconfig %s is not valid YAML: line %zu column %zu: %s%s%s", k->path,
+			 parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+			 parser.problem ? parser.problem : "parse error", parser.context ? " " : "",
+			 parser.context ? parser.context : "");
 		ret = -EINVAL;
 	}
 	yaml_parser_delete(&parser);
@@ -314,7 +315,8 @@ static int read_context(struct kc *k, const char *context, struct kube_config *c
 	}
 	if (!context || !*context) {
 		snprintf(k->err, k->len,
-			 "kubeconfig %s has no current-context: set one or name a context", k->path);
+			 "kubeconfig %s has no current-context: set one or name a context",
+			 k->path);
 		return -EINVAL;
 	}
 	ret = find_named(k, "contexts", context, "context", &ctx);

@@ -168,8 +168,7 @@ size_t obj_cache_count(const struct obj_cache *c)
 	return c->count;
 }
 
-int obj_cache_foreach(const struct obj_cache *c, int (*fn)(void *ctx, const void *obj),
-		      void *ctx)
+int obj_cache_foreach(const struct obj_cache *c, int (*fn)(void *ctx, const void *obj), void *ctx)
 {
 	for (size_t i = 0; i < c->n_buckets; i++) {
 		for (struct obj_entry *e = c->buckets[i]; e; e = e->next) {

@@ -27,8 +27,7 @@ size_t obj_cache_count(const struct obj_cache *c);
 
 /* Calls fn on every object, in no particular order, until it returns
  * non-zero (which is returned). fn must not change the cache. */
-int obj_cache_foreach(const struct obj_cache *c, int (*fn)(void *ctx, const void *obj),
-		      void *ctx);
+int obj_cache_foreach(const struct obj_cache *c, int (*fn)(void *ctx, const void *obj), void *ctx);
 /* A snapshot of every object (malloc'd array of *n pointers, NULL when
  * empty), for walks that change the cache. 0 or -ENOMEM. */
 int obj_cache_snapshot(const struct obj_cache *c, void ***objs, size_t *n);
