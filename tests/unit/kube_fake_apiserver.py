@@ -206,8 +206,8 @@ class Handler(BaseHTTPRequestHandler):
                         events = [e for e in st.history if e[0] > sent]
                     cmd = st.watch_cmd[1] if st.watch_cmd[0] != gen else None
                 if events:
-                    self.write_events([json.dumps({"type": t, "object": o}).encode() + b"\n"
-                                       for _, t, o in events])
+                    self.write_events([(o if t == "RAW" else json.dumps(
+                        {"type": t, "object": o})).encode() + b"\n" for _, t, o in events])
                     sent = events[-1][0]
                 if cmd == "drop":  # half an event, then the connection dies
                     ghost = json.dumps({"type": "ADDED", "object": {"metadata": {
@@ -251,6 +251,10 @@ class Handler(BaseHTTPRequestHandler):
                        body.get("new_uid", False))
             elif cmd == "delete":
                 st.delete(body["name"], body.get("silent", False))
+            elif cmd == "inject":  # a raw line into the watch streams
+                st.bump()
+                st.history.append((st.rv, "RAW", body["line"]))
+                st.cond.notify_all()
             elif cmd == "compact":  # watching from now on is fine, from before is 410
                 st.oldest = st.rv
                 st.history = []
