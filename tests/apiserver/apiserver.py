@@ -1057,6 +1057,9 @@ class Admission:
         if not isinstance(spec, dict):
             spec = node["spec"] = {}
         cidrs = spec.get("podCIDRs") or ([spec["podCIDR"]] if spec.get("podCIDR") else [])
+        if spec.get("podCIDR") and cidrs and cidrs[0] != spec["podCIDR"]:
+            errs.append(("spec.podCIDRs", "FieldValueInvalid",
+                         f"Invalid value: {json.dumps(cidrs)}: must match spec.podCIDR"))
         for i, c in enumerate(cidrs):
             try:
                 ipaddress.ip_network(c, strict=True)
@@ -2003,6 +2006,7 @@ class Handler(BaseHTTPRequestHandler):
     def dispatch(self):
         self.fault = {}
         self.code = None
+        self.logged = False
         self.verb = self.target = None
         url = urllib.parse.urlsplit(self.path)
         self.q = {k: v[-1] for k, v in
@@ -2033,8 +2037,13 @@ class Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
         finally:
             if not path.startswith("/_test/"):
-                self.app.log_request(self.command, self.path, self.verb, self.target,
-                                     self.code, self.headers.get("User-Agent", ""))
+                self.log_now()
+
+    def log_now(self):
+        if not self.logged:
+            self.logged = True
+            self.app.log_request(self.command, self.path, self.verb, self.target,
+                                 self.code, self.headers.get("User-Agent", ""))
 
     def control(self, path, body):
         """The /_test/ API: loopback (or this host) only, no token needed, so
@@ -2370,6 +2379,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfmt = fmt
             self.write(self.head(200, [("Content-Type", "application/json"),
                                        ("Transfer-Encoding", "chunked")]))
+            self.log_now()  # a watch is in the request log while it runs
             if expired:
                 self.stream.event(self.line("ERROR", expired))
                 self.stream.end()
