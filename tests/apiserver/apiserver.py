@@ -1167,6 +1167,12 @@ class Event:
     old: dict  # the previous state, None for ADDED
 
 
+def typed(res, obj):
+    """obj with kind and apiVersion first, as the real server writes them."""
+    rest = {k: v for k, v in obj.items() if k not in ("kind", "apiVersion")}
+    return dict({"kind": res.kind, "apiVersion": res.api_version}, **rest)
+
+
 def obj_key(res, ns, name):
     return f"{ns}/{name}" if res.namespaced else name
 
@@ -1278,7 +1284,8 @@ class Store:
                 m.pop(k, None)
             m["creationTimestamp"] = now_rfc3339()
             m["uid"] = str(uuid.uuid4())
-            obj["kind"], obj["apiVersion"] = res.kind, res.api_version
+            obj = typed(res, obj)
+            m = obj["metadata"]
             taken, _ = self.admission.admit(res, obj, None)
             key = obj_key(res, ns, m["name"])
             if key in self.objects[res.name]:
@@ -1337,7 +1344,7 @@ class Store:
                         new["status"] = copy.deepcopy(old["status"])
                     else:
                         new.pop("status", None)
-            new["kind"], new["apiVersion"] = res.kind, res.api_version
+            new = typed(res, new)
             meta(new)["resourceVersion"] = om["resourceVersion"]
             taken, released = self.admission.admit(res, new, old)
             if new == old or dry_run:
