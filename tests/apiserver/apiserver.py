@@ -25,6 +25,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 import urllib.parse
 import uuid
 from collections import deque
@@ -1830,13 +1831,13 @@ def wrong_type(obj, path=None):
             path = "metadata/labels"
     parts = path.strip("/").split("/")
     parent = bad
-    for p in parts[:-1]:
-        if isinstance(parent, list):
-            parent = parent[int(p)]
-        else:
-            parent = parent.setdefault(p, {})
-    key = int(parts[-1]) if isinstance(parent, list) else parts[-1]
-    cur = parent[key] if isinstance(parent, list) or key in parent else None
+    try:
+        for p in parts[:-1]:
+            parent = parent[int(p)] if isinstance(parent, list) else parent.setdefault(p, {})
+        key = int(parts[-1]) if isinstance(parent, list) else parts[-1]
+        cur = parent[key] if isinstance(parent, list) or key in parent else None
+    except (LookupError, ValueError, TypeError, AttributeError):
+        raise ApiError(400, f"xcni test: no field {path} to corrupt") from None
     if isinstance(cur, bool) or cur is None:
         parent[key] = "not-a-bool"
     elif isinstance(cur, (int, float)):
@@ -2014,6 +2015,7 @@ class Handler(BaseHTTPRequestHandler):
         self.fault = {}
         self.code = None
         self.logged = False
+        self.streaming = False  # a watch has sent its headers
         self.verb = self.target = None
         url = urllib.parse.urlsplit(self.path)
         self.q = {k: v[-1] for k, v in
@@ -2030,18 +2032,23 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self.route(path, body)
         except ApiError as e:
-            self.send_status(e)
+            if self.streaming:
+                self.close_connection = True  # no second response inside a stream
+            else:
+                self.send_status(e)
         except Dropped:
             self.close_connection = True
         except (OSError, ssl.SSLError):
             self.close_connection = True
         except Exception as e:  # a bug here must still answer like a server
-            import traceback
             traceback.print_exc()
-            try:
-                self.send_status(ApiError(500, f"Internal error occurred: {e!r}"))
-            except OSError:
-                self.close_connection = True
+            if self.streaming:
+                self.close_connection = True  # no second response inside a stream
+            else:
+                try:
+                    self.send_status(ApiError(500, f"Internal error occurred: {e!r}"))
+                except OSError:
+                    self.close_connection = True
         finally:
             if not path.startswith("/_test/"):
                 self.log_now()
@@ -2386,6 +2393,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfmt = fmt
             self.write(self.head(200, [("Content-Type", "application/json"),
                                        ("Transfer-Encoding", "chunked")]))
+            self.streaming = True
             self.log_now()  # a watch is in the request log while it runs
             if expired:
                 self.stream.event(self.line("ERROR", expired))
@@ -2513,12 +2521,15 @@ class Handler(BaseHTTPRequestHandler):
         elif action in ("wrong-type", "oversize"):
             base = self.base_object(w, p)
             if base is None:
-                s.event(b'{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1",'
-                        b'"metadata":{},"status":"Failure","message":"xcni test: no object '
-                        b'to base the injected event on","code":500}}\n')
+                err = ApiError(400, "xcni test: no object to base the injected event on")
+                s.event(self.line("ERROR", err.status()))
                 return False
             if action == "wrong-type":
-                obj = wrong_type(base, p.get("path"))
+                try:
+                    obj = wrong_type(base, p.get("path"))
+                except ApiError as e:
+                    s.event(self.line("ERROR", e.status()))
+                    return False
             else:
                 obj = copy.deepcopy(base)
                 size = int(p.get("size", 70 * 1024))

@@ -19,7 +19,6 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 
@@ -1359,6 +1358,12 @@ class FaultTests(Base):
         self.c.control("POST", "watches/inject", {"resource": "services", "action": "garbage",
                                                   "line": "[1,2,3]"})
         self.assertEqual(w.next(), [1, 2, 3])
+        self.c.control("POST", "watches/inject", {"resource": "services", "action": "wrong-type",
+                                                  "path": "spec/ports/7/port"})
+        err = w.next()  # a path the object lacks: told in-stream, the stream goes on
+        self.assertEqual((err["type"], err["object"]["code"]), ("ERROR", 400))
+        self.mk(self.p + "/services", svc("b"))
+        self.assertEqual(w.next()["object"]["metadata"]["name"], "b")
         w.close()
         self.arm(type="watch", action="wrong-type", verb="list", path="metadata/name")
         lst = self.c.ok("GET", self.p + "/services")
