@@ -1189,6 +1189,11 @@ class Watcher:
         self.done = threading.Event()
         self.conn = None  # raw socket, for forced shutdown
 
+    def act(self, name, params, rv):
+        """Queues a scripted action; the caller holds the store lock, and `rv`
+        (the store's RV now) is what a bookmark it sends may claim."""
+        self.queue.append(("action", name, dict(params, rv=rv)))
+
     def matches(self, obj):
         m = obj.get("metadata") or {}
         if self.ns and m.get("namespace") != self.ns:
@@ -1470,13 +1475,17 @@ class Store:
 
     # -- watching -------------------------------------------------------------
 
-    def open_watch(self, w, rv_text, initial):
+    def open_watch(self, w, rv_text, initial, first_action=None):
         """Registers a watcher; returns None or the 410 Status to send in-stream.
-        `initial`: start with the current state as synthetic ADDED events."""
+        `initial`: start with the current state as synthetic ADDED events, then
+        the initial-events-end bookmark; `first_action`: (name, params) to run
+        after what the watch starts with."""
         with self.lock:
             if initial or rv_text in ("", "0"):
                 for key in sorted(self.objects[w.res.name]):
                     w.queue.append(("event", "ADDED", self.objects[w.res.name][key], None))
+                if initial:
+                    w.act("initial-end", {}, self.rv)
             else:
                 rv = parse_rv(rv_text)
                 self.wait_for_rv(rv)
@@ -1485,6 +1494,8 @@ class Store:
                 for ev in self.history:
                     if ev.rv > rv and ev.resource == w.res.name:
                         w.queue.append(("event", ev.type, ev.obj, ev.old))
+            if first_action:
+                w.act(*first_action, self.rv)
             self.watchers.add(w)
             return None
 
@@ -2381,13 +2392,10 @@ class Handler(BaseHTTPRequestHandler):
         w.conn = self.connection
         self.wres = res
         store = self.app.store
-        expired = store.open_watch(w, q.get("resourceVersion", ""), initial)
+        wf = self.fault.get("watch")
+        expired = store.open_watch(w, q.get("resourceVersion", ""), initial,
+                                   (wf["action"], wf) if wf else None)
         try:
-            with store.lock:
-                if initial:
-                    w.queue.append(("action", "initial-end", {}))
-                if "watch" in self.fault:
-                    w.queue.append(("action", self.fault["watch"]["action"], self.fault["watch"]))
             mode = self.fault.get("framing", {}).get("mode", "line")
             self.stream = ChunkWriter(self, mode)
             self.wfmt = fmt
@@ -2482,7 +2490,7 @@ class Handler(BaseHTTPRequestHandler):
         if action == "drop":
             s.flush()
             if p.get("mid_event"):
-                base = self.base_object(w, p) or self.bookmark(store.rv)
+                base = self.base_object(w, p) or self.bookmark(p["rv"])
                 line = self.line("MODIFIED", base)
                 self.write(chunk(line[:len(line) // 2]))
             if p.get("rst"):
@@ -2500,10 +2508,10 @@ class Handler(BaseHTTPRequestHandler):
             ev = p["event"]
             s.event(self.line(ev.get("type", "MODIFIED"), ev.get("object")))
         elif action == "bookmark":
-            s.event(self.line("BOOKMARK", self.bookmark(store.rv)))
+            s.event(self.line("BOOKMARK", self.bookmark(p["rv"])))
         elif action == "initial-end":
             s.event(self.line("BOOKMARK", self.bookmark(
-                store.rv, {"k8s.io/initial-events-end": "true"})))
+                p["rv"], {"k8s.io/initial-events-end": "true"})))
         elif action == "duplicate-added":
             with store.lock:
                 objs = [o for _, o in sorted(store.objects[w.res.name].items()) if w.matches(o)]
@@ -2513,7 +2521,7 @@ class Handler(BaseHTTPRequestHandler):
             name = p.get("name") or f"xcni-ghost-{secrets.token_hex(3)}"
             ghost = {"kind": w.res.kind, "apiVersion": w.res.api_version,
                      "metadata": {"name": name, "uid": str(uuid.uuid4()),
-                                  "resourceVersion": str(store.rv),
+                                  "resourceVersion": str(p["rv"]),
                                   "creationTimestamp": now_rfc3339()}}
             if w.res.namespaced:
                 ghost["metadata"]["namespace"] = w.ns or p.get("namespace", "default")
@@ -2825,7 +2833,7 @@ class App:
             ws = [w for w in store.watchers if resource is None or w.res.name == resource]
             for w in ws:
                 for name, params in actions:
-                    w.queue.append(("action", name, params))
+                    w.act(name, params, store.rv)
             store.cond.notify_all()
         if op in ("drop", "end"):
             # Wait until those streams are gone, so the caller can count on it;
