@@ -47,40 +47,52 @@ void log_set_fd(int fd)
 	log_fd = fd;
 }
 
-/* ISO 8601 UTC with milliseconds: 2026-11-24T10:00:00.123Z. */
-static int format_ts(char *buf, size_t size)
+/* "ts=2026-11-24T10:00:00.123Z": UTC with milliseconds. */
+static size_t format_ts(char *buf, size_t size)
 {
 	struct timespec ts;
 	struct tm tm;
 	size_t n;
+	int w;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-	return snprintf(buf + n, size - n, ".%03ldZ", ts.tv_nsec / 1000000) + (int)n;
+	n = strftime(buf, size, "ts=%Y-%m-%dT%H:%M:%S", &tm);
+	w = snprintf(buf + n, size - n, ".%03ldZ", ts.tv_nsec / 1000000);
+	return w < 0 ? n : n + (size_t)w;
+}
+
+/* Adds what a snprintf-style call wrote (w) to n, kept within cap. */
+static size_t advance(size_t n, int w, size_t cap)
+{
+	if (w > 0)
+		n += (size_t)w;
+	return n > cap ? cap : n;
 }
 
 void log_msg(enum log_level level, const char *event, const char *fmt, ...)
 {
-	char line[LOG_LINE_MAX];
-	size_t n, cap = sizeof(line) - 1; /* room for the newline */
+	/* cap characters of text, then the newline; +1 for vsnprintf's NUL */
+	char line[LOG_LINE_MAX + 1];
+	size_t n, cap = LOG_LINE_MAX - 1;
 	va_list ap;
-	int w;
 
 	if (level < log_threshold || level > LOG_LEVEL_ERROR)
 		return;
-	n = (size_t)format_ts(line, cap);
-	w = snprintf(line + n, cap - n, " level=%s event=%s", level_names[level], event);
-	n = w < 0 ? n : n + (size_t)w;
-	if (n < cap && fmt && *fmt) {
-		line[n++] = ' ';
+	n = format_ts(line, cap + 1);
+	n = advance(
+		n, snprintf(line + n, cap + 1 - n, " level=%s event=%s", level_names[level], event),
+		cap);
+	if (n < cap && fmt) {
+		size_t start = ++n;
+
+		line[start - 1] = ' ';
 		va_start(ap, fmt);
-		w = vsnprintf(line + n, cap - n, fmt, ap);
+		n = advance(n, vsnprintf(line + n, cap + 1 - n, fmt, ap), cap);
 		va_end(ap);
-		n = w < 0 ? n : n + (size_t)w;
+		if (n == start) /* fmt printed nothing: no trailing space */
+			n--;
 	}
-	if (n > cap)
-		n = cap;
 	line[n++] = '\n';
 	/* A log line that cannot be written has nowhere else to go. */
 	if (write(log_fd, line, n) < 0)
@@ -109,13 +121,16 @@ const char *log_quote(const char *s, char *buf, size_t size)
 	if (size < 3)
 		return "\"\"";
 	buf[n++] = '"';
-	for (; *s && n + 5 < size; s++) {
+	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
+		size_t need = c == '"' || c == '\\' ? 2 : c < ' ' || c == 0x7f ? 4 : 1;
 
-		if (c == '"' || c == '\\') {
+		if (n + need + 2 > size) /* room for the closing quote and NUL */
+			break;
+		if (need == 2) {
 			buf[n++] = '\\';
 			buf[n++] = (char)c;
-		} else if (c < ' ' || c == 0x7f) {
+		} else if (need == 4) {
 			n += (size_t)snprintf(buf + n, size - n, "\\x%02x", c);
 		} else {
 			buf[n++] = (char)c;
