@@ -11,6 +11,8 @@
 
 #include "k8s.h"
 
+#define K8S_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 /* Deep enough for any path the agent's fields have; longer ones (huge
  * label keys) are cut, never overflowed. */
 #define K8S_PATH_MAX 256

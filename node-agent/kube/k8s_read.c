@@ -374,7 +374,7 @@ int k8s_field_protocol(struct k8s_dec *d, const cJSON *obj, const char *key, uin
 	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
 	int i = 0, ret;
 
-	ret = k8s_field_enum(d, obj, key, names, sizeof(names) / sizeof(names[0]), &i);
+	ret = k8s_field_enum(d, obj, key, names, K8S_ARRAY_SIZE(names), &i);
 	if (ret < 0)
 		return ret;
 	*out = protos[i];
