@@ -12,9 +12,9 @@
 #include "k8s.h"
 
 /* A broken invariant is a crash the fuzzer reports with its input. */
-#define must(cond)                      \
-	do {                            \
-		if (!(cond))            \
+#define must(cond)                        \
+	do {                              \
+		if (!(cond))              \
 			__builtin_trap(); \
 	} while (0)
 
