@@ -109,7 +109,7 @@ deps:
 
 # The README's test command: dependencies, build, every layer, one summary.
 test: deps
-	@$(MAKE) --no-print-directory all unit-bins datapath-tests
+	@$(MAKE) --no-print-directory all unit-bins datapath-tests fuzz-bins
 	@tests/run-all.sh
 
 lint:

@@ -11,6 +11,8 @@
 
 #include "k8s.h"
 
+#define K8S_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 /* Deep enough for any path the agent's fields have; longer ones (huge
  * label keys) are cut, never overflowed. */
 #define K8S_PATH_MAX 256
@@ -82,7 +84,7 @@ int k8s_val_bool(struct k8s_dec *d, const cJSON *v, bool *out);
 /* An integral number within [min, max]: rejects 80.5, 1e10, -1. */
 int k8s_val_uint(struct k8s_dec *d, const cJSON *v, uint32_t min, uint32_t max, uint32_t *out);
 /* An IPv4 address (network order): 1; an IPv6 address or "": 0 (no
- * IPv4, *out untouched); anything else is rejected. */
+ * IPv4, *out untouched); anything else, 0.0.0.0 included, is rejected. */
 int k8s_val_ip4(struct k8s_dec *d, const cJSON *v, uint32_t *out);
 /* The same for an a.b.c.d/n CIDR; host bits are cleared. */
 int k8s_val_cidr4(struct k8s_dec *d, const cJSON *v, uint32_t *addr, uint8_t *len);

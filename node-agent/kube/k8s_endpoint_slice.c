@@ -151,8 +151,8 @@ static int slice_decode(struct k8s_dec *d, const cJSON *json, void *obj)
 			return k8s_fail_nomem(d);
 		break;
 	}
-	ret = k8s_field_enum(d, json, "addressType", address_types,
-			     sizeof(address_types) / sizeof(address_types[0]), &type);
+	ret = k8s_field_enum(d, json, "addressType", address_types, K8S_ARRAY_SIZE(address_types),
+			     &type);
 	if (ret <= 0)
 		return ret ? ret : k8s_fail_at(d, "addressType", "required");
 	s->address_type = (enum k8s_address_type)type;

@@ -131,8 +131,7 @@ static int sel_expr(struct k8s_dec *d, const cJSON *json, void *elem, void *ctx)
 	ret = k8s_field_strdup(d, json, "key", &e->key);
 	if (ret <= 0)
 		return ret ? ret : k8s_fail_at(d, "key", "required");
-	ret = k8s_field_enum(d, json, "operator", sel_ops, sizeof(sel_ops) / sizeof(sel_ops[0]),
-			     &op);
+	ret = k8s_field_enum(d, json, "operator", sel_ops, K8S_ARRAY_SIZE(sel_ops), &op);
 	if (ret <= 0)
 		return ret ? ret : k8s_fail_at(d, "operator", "required");
 	e->op = (enum k8s_sel_op)op;

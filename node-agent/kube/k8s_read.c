@@ -108,7 +108,7 @@ const char *k8s_quote(const char *s, char buf[K8S_QUOTE_BUF])
 {
 	size_t i;
 
-	for (i = 0; s[i] && i < K8S_QUOTE_MAX; i++)
+	for (i = 0; i < K8S_QUOTE_MAX && s[i]; i++)
 		buf[i] = isprint((unsigned char)s[i]) ? s[i] : '?';
 	if (s[i]) {
 		memcpy(buf + i, "...", 3);
@@ -187,6 +187,10 @@ int k8s_val_ip4(struct k8s_dec *d, const cJSON *v, uint32_t *out)
 	if (k8s_val_string(d, v, &s))
 		return -EINVAL;
 	if (inet_pton(AF_INET, s, &a) == 1) {
+		/* 0 means "absent" in the decoded structs, and no object the
+		 * agent reads may hold the unspecified address. */
+		if (!a.s_addr)
+			return k8s_fail(d, "expected an IP address, got the unspecified 0.0.0.0");
 		*out = a.s_addr;
 		return 1;
 	}
@@ -370,7 +374,7 @@ int k8s_field_protocol(struct k8s_dec *d, const cJSON *obj, const char *key, uin
 	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
 	int i = 0, ret;
 
-	ret = k8s_field_enum(d, obj, key, names, sizeof(names) / sizeof(names[0]), &i);
+	ret = k8s_field_enum(d, obj, key, names, K8S_ARRAY_SIZE(names), &i);
 	if (ret < 0)
 		return ret;
 	*out = protos[i];

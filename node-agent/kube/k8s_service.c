@@ -26,8 +26,6 @@ static const char *const itp_names[] = { "Cluster", "Local" };
 static const char *const affinity_names[] = { "None", "ClientIP" };
 #define AFFINITY_CLIENT_IP 1
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 static void service_free(void *obj)
 {
 	struct k8s_service *s = obj;
@@ -199,7 +197,8 @@ static int affinity(struct k8s_dec *d, const cJSON *spec, struct k8s_service *s)
 	int mode = 0, ret;
 	size_t old;
 
-	ret = k8s_field_enum(d, spec, "sessionAffinity", affinity_names, N(affinity_names), &mode);
+	ret = k8s_field_enum(d, spec, "sessionAffinity", affinity_names,
+			     K8S_ARRAY_SIZE(affinity_names), &mode);
 	if (ret <= 0 || mode != AFFINITY_CLIENT_IP)
 		return ret < 0 ? ret : 0;
 	s->affinity_client_ip = true;
@@ -231,7 +230,7 @@ static int service_decode(struct k8s_dec *d, const cJSON *json, void *obj)
 	if (ret < 0)
 		return ret;
 	old = k8s_path_key(d, "spec");
-	ret = k8s_field_enum(d, spec, "type", svc_types, N(svc_types), &type);
+	ret = k8s_field_enum(d, spec, "type", svc_types, K8S_ARRAY_SIZE(svc_types), &type);
 	if (ret >= 0)
 		ret = cluster_ip(d, spec, s);
 	if (ret >= 0) {
@@ -242,11 +241,11 @@ static int service_decode(struct k8s_dec *d, const cJSON *json, void *obj)
 	if (ret >= 0)
 		ret = ip4_list(d, spec, "externalIPs", &s->external_ips, &s->n_external_ips);
 	if (ret >= 0)
-		ret = k8s_field_enum(d, spec, "externalTrafficPolicy", etp_names, N(etp_names),
-				     &etp);
+		ret = k8s_field_enum(d, spec, "externalTrafficPolicy", etp_names,
+				     K8S_ARRAY_SIZE(etp_names), &etp);
 	if (ret >= 0)
-		ret = k8s_field_enum(d, spec, "internalTrafficPolicy", itp_names, N(itp_names),
-				     &itp);
+		ret = k8s_field_enum(d, spec, "internalTrafficPolicy", itp_names,
+				     K8S_ARRAY_SIZE(itp_names), &itp);
 	if (ret >= 0)
 		ret = affinity(d, spec, s);
 	k8s_path_pop(d, old);

@@ -239,6 +239,8 @@ static const struct k8s_reject_case rejects[] = {
 	  "endpoints[0].addresses: expected a list, got string" },
 	{ K8S_ENDPOINT_SLICE, EPS, "endpoints[1].addresses", "['10.244.2.7','bogus']",
 	  "endpoints[1].addresses[1]: expected an IP address, got \"bogus\"" },
+	{ K8S_ENDPOINT_SLICE, EPS, "endpoints[1].addresses", "['0.0.0.0']",
+	  "endpoints[1].addresses[0]: expected an IP address, got the unspecified 0.0.0.0" },
 	{ K8S_ENDPOINT_SLICE, EPS, "endpoints[1].addresses", "[167772165]",
 	  "endpoints[1].addresses[0]: expected a string, got number" },
 	{ K8S_ENDPOINT_SLICE, EPS, "endpoints[0].conditions.ready", "'true'",

@@ -435,6 +435,11 @@ static const struct k8s_reject_case rejects[] = {
 	  "spec.externalIPs[1]: expected a string, got number" },
 	{ K8S_SERVICE, SVC, "spec.externalIPs", "['198.51.100.7/32']",
 	  "spec.externalIPs[0]: expected an IP address, got \"198.51.100.7/32\"" },
+	/* Found by fuzz_k8s_decode: stored, it read as "no address" (0). */
+	{ K8S_SERVICE, SVC, "spec.externalIPs", "['0.0.0.0']",
+	  "spec.externalIPs[0]: expected an IP address, got the unspecified 0.0.0.0" },
+	{ K8S_SERVICE, SVC, "spec.clusterIP", "'0.0.0.0'",
+	  "spec.clusterIP: expected an IP address, got the unspecified 0.0.0.0" },
 	{ K8S_SERVICE, SVC, "spec.externalTrafficPolicy", "'Nearest'",
 	  "spec.externalTrafficPolicy: expected one of Cluster, Local, Global, got \"Nearest\"" },
 	{ K8S_SERVICE, SVC, "spec.internalTrafficPolicy", "true",
