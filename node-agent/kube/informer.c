@@ -333,6 +333,9 @@ static void list_complete(struct informer *inf, const char *rv, uint64_t now_ms)
 	}
 	informer_set_rv(inf, rv);
 	inf->stats.lists++;
+	/* The server answered whole: whatever failed before is over, so the
+	 * next failure starts from the shortest delay again. */
+	backoff_reset(&inf->backoff);
 	log_info("list_applied", "resource=%s objects=%zu rv=%s", inf->spec.resource, n, rv);
 	schedule(inf, INFORMER_WATCH_DUE, now_ms);
 }

@@ -50,6 +50,8 @@ static int handle_bookmark(struct informer *inf, const cJSON *obj)
 		return reject(inf, "BOOKMARK without metadata.resourceVersion");
 	informer_set_rv(inf, rv);
 	inf->stats.bookmarks++;
+	/* A working stream: the server is healthy again. */
+	backoff_reset(&inf->backoff);
 	return 0;
 }
 
@@ -82,6 +84,7 @@ static int handle_object_event(struct informer *inf, const char *type, const cJS
 		return reject(inf, "out of memory applying event");
 	}
 	inf->stats.events_applied++;
+	backoff_reset(&inf->backoff);
 	return 0;
 }
 

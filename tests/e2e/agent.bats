@@ -31,6 +31,7 @@ spec:
   ports:
   - {name: http, port: 80, targetPort: 8080, protocol: TCP}
   - {name: dns, port: 53, targetPort: 8080, protocol: UDP}
+  - {name: echo, port: 7000, protocol: TCP}
 EOF
 }
 
@@ -54,6 +55,7 @@ addressType: IPv4
 ports:
 - {name: http, port: 8080, protocol: TCP}
 - {name: dns, port: 8080, protocol: UDP}
+- {name: echo, port: 7000, protocol: TCP}
 endpoints:
 $(if [ $# -eq 0 ]; then echo "  []"; else printf '%s' "$eps"; fi)
 EOF
@@ -91,6 +93,7 @@ answers() {
 	apply_slice "$SRV1" "$SRV2"
 	VIP=$(cluster_ip)
 	wait_for_output "$VIP:53 UDP 2
+$VIP:7000 TCP 2
 $VIP:80 TCP 2" dp_services
 	run answers "$VIP" 80 tcp 30
 	[ "$output" = "srv1 srv2 " ]
@@ -108,23 +111,26 @@ $VIP:80 TCP 2" dp_services
 	apply_slice "$SRV1"
 	VIP=$(cluster_ip)
 	wait_for_output "$VIP:53 UDP 1
+$VIP:7000 TCP 1
 $VIP:80 TCP 1" dp_services
-	# A long-lived connection to srv1 through the ClusterIP.
-	mkfifo "$WORK/in"
-	in_pod client socat -T30 PIPE:"$WORK/in" TCP:"$VIP":80 >"$WORK/long.out" &
+	# A long-lived connection to srv1 through the ClusterIP: the server
+	# says its name, then echoes each line the client sends.
+	( echo before; sleep 4; echo after ) |
+		in_pod client socat -T10 - TCP:"$VIP":7000 >"$WORK/long.out" &
 	echo $! >"$WORK/long.pid"
-	exec 9>"$WORK/in"
-	wait_for_output srv1 cat "$WORK/long.out"
+	wait_for_output "srv1
+before" cat "$WORK/long.out"
 	apply_slice "$SRV2"
-	wait_for_output "$SRV2:8080" dp_backends
+	wait_for_output "$SRV2:7000
+$SRV2:8080" dp_backends
 	run answers "$VIP" 80 tcp 10
 	[ "$output" = "srv2 " ]
-	# The old flow still reaches srv1 (its server answers each connection
-	# with its name then closes, so the flow is proved by its conntrack
-	# entry living on to its FIN).
-	run xcnictl -o json conntrack
-	echo "$output" | jq -e --arg d "$SRV1:8080" '[.[] | select(.rewrite == $d)] | length >= 1'
-	exec 9>&-
+	# The old flow still reaches srv1: "after" comes back from it.
+	wait "$(cat "$WORK/long.pid")"
+	run cat "$WORK/long.out"
+	[ "$output" = "srv1
+before
+after" ]
 }
 
 @test "agent: deleting the endpoints gets a refusal, deleting the Service removes its entries" {
@@ -132,9 +138,11 @@ $VIP:80 TCP 1" dp_services
 	apply_slice "$SRV1"
 	VIP=$(cluster_ip)
 	wait_for_output "$VIP:53 UDP 1
+$VIP:7000 TCP 1
 $VIP:80 TCP 1" dp_services
 	kctl delete endpointslice web-1
 	wait_for_output "$VIP:53 UDP 0
+$VIP:7000 TCP 0
 $VIP:80 TCP 0" dp_services
 	run ask client "$VIP" 80
 	[ "$status" -ne 0 ]
@@ -149,23 +157,30 @@ $VIP:80 TCP 0" dp_services
 	apply_slice "$SRV1"
 	VIP=$(cluster_ip)
 	wait_for_output "$VIP:53 UDP 1
+$VIP:7000 TCP 1
 $VIP:80 TCP 1" dp_services
 	# A slow sink on srv2 behind the ClusterIP.
 	kctl delete endpointslice web-1
 	apply_slice "$SRV2"
-	wait_for_output "$SRV2:8080" dp_backends
-	in_pod srv2 socat -u TCP-LISTEN:9000,reuseaddr OPEN:"$WORK/received",creat &
+	wait_for_output "$SRV2:7000
+$SRV2:8080" dp_backends
+	nsenter --net="/run/netns/$T-srv2" socat -u TCP-LISTEN:9000,reuseaddr OPEN:"$WORK/received",creat &
 	echo $! >"$WORK/sink.pid"
 	kctl patch svc web --type=json \
 		-p '[{"op":"add","path":"/spec/ports/-","value":{"name":"bulk","port":9000,"protocol":"TCP"}}]'
 	kctl patch endpointslice web-1 --type=json \
 		-p '[{"op":"add","path":"/ports/-","value":{"name":"bulk","port":9000,"protocol":"TCP"}}]'
-	wait_for_output 3 bash -c "$(declare -f xcnictl in_node); xcnictl -o json services | jq length"
+	wait_for_output "$VIP:53 UDP 1
+$VIP:7000 TCP 1
+$VIP:80 TCP 1
+$VIP:9000 TCP 1" dp_services
+	wait_for_output 1 bash -c "ip netns exec $T-srv2 ss -Hltn 'sport = 9000' | wc -l"
 	( for i in $(seq 1 40); do head -c 10000 /dev/zero; sleep 0.1; done ) |
 		in_pod client socat -u - TCP:"$VIP":9000 &
 	echo $! >"$WORK/sender.pid"
 	sleep 1
 	kill -9 "$(agent_pid)"
+	while kill -0 "$(agent_pid)" 2>/dev/null; do sleep 0.05; done
 	sleep 0.5
 	# Meanwhile the cluster changes.
 	kctl delete svc web --wait=false
@@ -174,4 +189,115 @@ $VIP:80 TCP 1" dp_services
 	wait "$(cat "$WORK/sender.pid")"
 	wait_for_output 400000 stat -c %s "$WORK/received"
 	wait_for_output "" dp_services
+}
+
+# The agent in-cluster style: the API server's state dir holds token,
+# ca.crt and namespace, as a service account directory would.
+agent_start_in_cluster() {
+	XCNI_SA_DIR=$WORK/api KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT=$API_PORT \
+		nsenter --net="/run/netns/$NODE" "$AGENT_BIN" --node-name node-a --bpffs-root "$BPF_ROOT" --devices xn0 \
+		--node-state-file "$WORK/node.json" --metrics-address "127.0.0.1:$METRICS_PORT" \
+		--watch-timeout 20 --log-level debug 2>>"$WORK/agent.log" &
+	echo $! >"$WORK/agent.pid"
+}
+
+metric() {
+	agent_http /metrics | awk -v m="$1" '$1 == m {print $2}'
+}
+
+# After a fault, a change made with kubectl must reach the maps:
+# converge_to POD... (the slice's ready pods), checked through the backends.
+converge_to() {
+	local want="" p i
+	# The API server may be restarting: kubectl retries, bounded.
+	for i in $(seq 1 50); do
+		apply_slice "$@" >/dev/null 2>&1 && break
+		sleep 0.2
+	done
+	[ "$i" -lt 50 ]
+	for p in "$@"; do want="$want$p:7000
+$p:8080
+"; done
+	WAIT_TRIES=300 wait_for_output "$(printf '%s' "$want" | sort | sed '/^$/d')" dp_backends
+}
+
+@test "agent: every injected API fault ends with the maps equal to the server's truth" {
+	# This agent reads its credentials as a pod does.
+	kill "$(agent_pid)"
+	wait "$(agent_pid)" 2>/dev/null || true
+	agent_start_in_cluster
+	agent_wait_ready
+	apply_service
+	converge_to "$SRV1"
+
+	# F11: the token rotates (the file too, as the kubelet does): 401, re-read.
+	api_ctl token '{"token":"rotated-token","write":true}'
+	api_ctl watches/drop
+	converge_to "$SRV2"
+
+	# F1: watches cut mid-event, F2: ended cleanly; re-watch, no relist.
+	relists=$(metric 'xcni_watch_relists_total{resource="endpointslices"}')
+	api_ctl watches/drop '{"mid_event":true}'
+	converge_to "$SRV2"
+	api_ctl watches/end
+	converge_to "$SRV1"
+	[ "$(metric 'xcni_watch_relists_total{resource="endpointslices"}')" = "$relists" ]
+
+	# F3: 410 on the next watches and a compacted history: relist.
+	api_ctl faults '{"type":"watch","action":"expired","resource":"endpointslices","count":2}'
+	api_ctl watches/end
+	converge_to "$SRV2"
+	api_ctl compact
+	api_ctl watches/drop
+	converge_to "$SRV1" "$SRV2"
+	[ "$(metric 'xcni_watch_relists_total{resource="endpointslices"}')" -gt "$relists" ]
+
+	# F4, F5: the server restarts with the same, a lower and a higher RV space.
+	api_ctl restart '{"down":1,"rv":"same"}'
+	converge_to "$SRV1"
+	api_ctl restart '{"down":1,"rv":"lower"}'
+	converge_to "$SRV2"
+	api_ctl restart '{"down":1,"rv":"higher"}'
+	converge_to "$SRV1"
+
+	# F6 slow answers, F7 429 with Retry-After, F8 5xx.
+	api_ctl faults '[{"type":"delay","seconds":2,"count":2,"verb":["list","watch"]},{"type":"trickle","bytes":16,"count":2,"verb":["list","watch"]}]'
+	api_ctl watches/drop
+	converge_to "$SRV2"
+	api_ctl faults '{"type":"status","code":429,"retry_after":1,"count":3,"verb":["list","watch"]}'
+	api_ctl watches/drop
+	converge_to "$SRV1"
+	api_ctl faults '{"type":"status","code":503,"count":3,"verb":["list","watch"]}'
+	api_ctl watches/drop
+	converge_to "$SRV2"
+
+	# F9: a garbage line, a wrong-typed object and a truncated list.
+	api_ctl watches/inject '{"resource":"endpointslices","action":"garbage"}'
+	converge_to "$SRV1"
+	api_ctl faults '{"type":"truncate","verb":"list","count":2}'
+	api_ctl watches/inject '{"resource":"endpointslices","action":"wrong-type","path":"ports/0/port"}'
+	converge_to "$SRV2"
+	[ "$(metric 'xcni_watch_events_rejected_total{resource="endpointslices"}')" -ge 2 ]
+
+	# F10: one byte per chunk, events split across chunks, an event over 64 KiB.
+	api_ctl faults '{"type":"framing","mode":"byte","verb":"watch","count":-1}'
+	api_ctl watches/drop
+	converge_to "$SRV1"
+	api_ctl faults/clear
+	api_ctl faults '{"type":"framing","mode":"split","verb":"watch","count":-1}'
+	api_ctl watches/drop
+	api_ctl watches/inject '{"resource":"endpointslices","action":"oversize"}'
+	converge_to "$SRV2"
+	api_ctl faults/clear
+
+	# F12: duplicate ADDED, DELETED of an unknown object, a lone BOOKMARK.
+	api_ctl watches/inject '{"resource":"endpointslices","action":"duplicate-added"}'
+	api_ctl watches/inject '{"resource":"endpointslices","action":"deleted-unknown","name":"ghost"}'
+	api_ctl watches/inject '{"resource":"endpointslices","action":"bookmark"}'
+	converge_to "$SRV1" "$SRV2"
+
+	# Throughout, the datapath served: the service answers.
+	run answers "$(cluster_ip)" 80 tcp 10
+	[ "$output" = "srv1 srv2 " ]
+	! grep -q 'rotated-token\|Bearer' "$WORK/agent.log"
 }

@@ -4,7 +4,7 @@
 # pods wired by xcni with enrollment into the agent's datapath.
 AGENT_BIN=$XCNI_ROOT/build/xcni-agent
 XCNICTL_BIN=$XCNI_ROOT/build/xcnictl
-APISERVER=$XCNI_ROOT/tests/apiserver/apiserver.py
+APISERVER=${APISERVER:-$XCNI_ROOT/tests/apiserver/apiserver.py}
 KUBECTL=${KUBECTL:-/usr/lib/google-cloud-sdk/bin/kubectl.1.33}
 METRICS_PORT=9464
 
@@ -13,7 +13,7 @@ METRICS_PORT=9464
 agent_env_setup() {
 	xcni_setup
 	WIRE=$T-wire
-	BPF_ROOT=/sys/fs/bpf/$T
+	BPF_ROOT=$WORK/bpffs
 	ip netns add "$WIRE"
 	ip -n "$NODE" link add xn0 type veth peer name xw0 netns "$WIRE"
 	ip -n "$NODE" addr add 192.0.2.11/24 dev xn0
@@ -39,6 +39,11 @@ CONF
 
 agent_env_teardown() {
 	local pid
+	# A failed test shows the agent's last words.
+	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -f "$WORK/agent.log" ]; then
+		echo "# agent log (last 40 lines):" >&3
+		{ grep -E "token|kube_config|agent_started" "$WORK/agent.log" | head -5; tail -40 "$WORK/agent.log"; } | sed 's/^/#   /' >&3
+	fi
 	for pid in $(cat "$WORK"/*.pid 2>/dev/null); do
 		kill "$pid" 2>/dev/null || true
 	done
@@ -50,6 +55,10 @@ agent_env_teardown() {
 		[ -e "$p" ] || continue
 		cni del k8s "$(basename "$p")" >/dev/null 2>&1 || true
 	done
+	# Whatever still runs in this test's namespaces (forked servers).
+	for ns in $(ip netns list | awk '{print $1}' | grep "^$T-"); do
+		for pid in $(ip netns pids "$ns"); do kill "$pid" 2>/dev/null || true; done
+	done
 	in_node "$AGENT_BIN" --cleanup --bpffs-root "$BPF_ROOT" \
 		--node-state-file "$WORK/node.json" >/dev/null 2>&1 || true
 	xcni_teardown
@@ -59,7 +68,7 @@ agent_env_teardown() {
 # the agent.
 api_start() {
 	mkdir -p "$WORK/api"
-	in_node python3 "$APISERVER" --state-dir "$WORK/api" --port 0 --bookmark-interval 1 \
+	nsenter --net="/run/netns/$NODE" python3 "$APISERVER" --state-dir "$WORK/api" --port 0 --bookmark-interval 1 \
 		>"$WORK/api.out" 2>"$WORK/api.log" &
 	echo $! >"$WORK/api.pid"
 	for _ in $(seq 1 100); do
@@ -74,18 +83,20 @@ api_start() {
 # kubectl, in the node namespace, with its own cache.
 kctl() {
 	in_node env HOME="$WORK/home" "$KUBECTL" --kubeconfig "$WORK/api/kubeconfig" \
-		--cache-dir "$WORK/kcache" "$@"
+		--cache-dir "$WORK/kcache" --token "$(cat "$WORK/api/token")" "$@"
 }
 
 # The API server's control endpoint: api_ctl PATH [JSON BODY]
 api_ctl() {
 	in_node curl -sf --cacert "$WORK/api/ca.crt" \
 		-H "Authorization: Bearer $(cat "$WORK/api/token")" \
-		-X POST -H 'Content-Type: application/json' -d "${2:-{\}}" "$API_CTL/$1"
+		-X POST -H 'Content-Type: application/json' -d "${2:-"{}"}" "$API_CTL/$1" >/dev/null
 }
 
+# Background processes are started with nsenter itself (it execs), so $!
+# is the process, and its PID is what teardown stops.
 agent_start() {
-	in_node "$AGENT_BIN" --node-name node-a --kubeconfig "$WORK/api/kubeconfig" \
+	nsenter --net="/run/netns/$NODE" "$AGENT_BIN" --node-name node-a --kubeconfig "$WORK/api/kubeconfig" \
 		--bpffs-root "$BPF_ROOT" --devices xn0 --node-state-file "$WORK/node.json" \
 		--metrics-address "127.0.0.1:$METRICS_PORT" --watch-timeout "${WATCH_TIMEOUT:-30}" \
 		--ct-gc-interval 2 --log-level debug "$@" 2>>"$WORK/agent.log" &
@@ -129,7 +140,7 @@ dp_backends() {
 wait_for_output() {
 	local want=$1 got
 	shift
-	for _ in $(seq 1 100); do
+	for _ in $(seq 1 "${WAIT_TRIES:-100}"); do
 		got=$("$@" 2>/dev/null) || true
 		[ "$got" = "$want" ] && return 0
 		sleep 0.1
@@ -148,12 +159,20 @@ add_pod() {
 }
 
 # A server in a pod answering every TCP connection on PORT and every UDP
-# datagram on PORT with its name: serve POD PORT
+# datagram on PORT with its name, and on port 7000 saying its name then
+# echoing what it gets (a long-lived flow): serve POD PORT
 serve() {
-	in_pod "$1" socat TCP-LISTEN:"$2",fork,reuseaddr SYSTEM:"echo $1" &
+	nsenter --net="/run/netns/$T-$1" socat TCP-LISTEN:"$2",fork,reuseaddr SYSTEM:"echo $1" &
 	echo $! >"$WORK/srv-$1-tcp.pid"
-	in_pod "$1" socat UDP-RECVFROM:"$2",fork SYSTEM:"echo $1" &
+	nsenter --net="/run/netns/$T-$1" socat UDP-RECVFROM:"$2",fork SYSTEM:"echo $1" &
 	echo $! >"$WORK/srv-$1-udp.pid"
+	nsenter --net="/run/netns/$T-$1" socat TCP-LISTEN:7000,fork,reuseaddr \
+		SYSTEM:"echo $1; cat" &
+	echo $! >"$WORK/srv-$1-echo.pid"
+}
+
+dp_service_count() {
+	xcnictl -o json services | jq length
 }
 
 # One TCP (or UDP) request from a pod: ask POD IP PORT [udp]
