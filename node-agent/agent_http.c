@@ -59,26 +59,28 @@ static void write_datapath(struct agent *a, FILE *out)
 		fprintf(out, "xcni_datapath_bytes_total{reason=\"%s\",kind=\"%s\"} %llu\n",
 			stat_name(i), stat_kind(i), (unsigned long long)st[i].bytes);
 
-	fprintf(out, "# HELP xcni_map_entries Entries in each datapath map.\n"
-		     "# TYPE xcni_map_entries gauge\n"
-		     "xcni_map_entries{map=\"services\"} %u\n"
-		     "xcni_map_entries{map=\"backends\"} %u\n"
-		     "xcni_map_entries{map=\"conntrack\"} %u\n"
-		     "xcni_map_entries{map=\"endpoints\"} %u\n"
-		     "xcni_map_entries{map=\"affinity\"} %u\n",
-		 reconciler_stats(a->rec)->services, reconciler_stats(a->rec)->backends,
-		 a->ct_entries, map_count(a->dp.fd_endpoints, sizeof(uint32_t)),
-		 map_count(a->dp.fd_affinity, sizeof(struct affinity_key)));
-	fprintf(out, "# HELP xcni_map_capacity Size each datapath map was created with.\n"
-		     "# TYPE xcni_map_capacity gauge\n"
-		     "xcni_map_capacity{map=\"services\"} %u\n"
-		     "xcni_map_capacity{map=\"backends\"} %u\n"
-		     "xcni_map_capacity{map=\"conntrack\"} %u\n"
-		     "xcni_map_capacity{map=\"endpoints\"} %u\n"
-		     "xcni_map_capacity{map=\"affinity\"} %u\n",
-		 map_capacity(a->dp.fd_services), map_capacity(a->dp.fd_backends),
-		 map_capacity(a->dp.fd_ct), map_capacity(a->dp.fd_endpoints),
-		 map_capacity(a->dp.fd_affinity));
+	fprintf(out,
+		"# HELP xcni_map_entries Entries in each datapath map.\n"
+		"# TYPE xcni_map_entries gauge\n"
+		"xcni_map_entries{map=\"services\"} %u\n"
+		"xcni_map_entries{map=\"backends\"} %u\n"
+		"xcni_map_entries{map=\"conntrack\"} %u\n"
+		"xcni_map_entries{map=\"endpoints\"} %u\n"
+		"xcni_map_entries{map=\"affinity\"} %u\n",
+		reconciler_stats(a->rec)->services, reconciler_stats(a->rec)->backends,
+		a->ct_entries, map_count(a->dp.fd_endpoints, sizeof(uint32_t)),
+		map_count(a->dp.fd_affinity, sizeof(struct affinity_key)));
+	fprintf(out,
+		"# HELP xcni_map_capacity Size each datapath map was created with.\n"
+		"# TYPE xcni_map_capacity gauge\n"
+		"xcni_map_capacity{map=\"services\"} %u\n"
+		"xcni_map_capacity{map=\"backends\"} %u\n"
+		"xcni_map_capacity{map=\"conntrack\"} %u\n"
+		"xcni_map_capacity{map=\"endpoints\"} %u\n"
+		"xcni_map_capacity{map=\"affinity\"} %u\n",
+		map_capacity(a->dp.fd_services), map_capacity(a->dp.fd_backends),
+		map_capacity(a->dp.fd_ct), map_capacity(a->dp.fd_endpoints),
+		map_capacity(a->dp.fd_affinity));
 
 	for (uint32_t i = 0; i < MAP_MAX; i++) {
 		uint64_t percpu[512] = { 0 };
@@ -88,15 +90,17 @@ static void write_datapath(struct agent *a, FILE *out)
 			for (int c = 0; c < ncpu; c++)
 				full[i] += percpu[c];
 	}
-	fprintf(out, "# HELP xcni_map_full_total Inserts a full map refused.\n"
-		     "# TYPE xcni_map_full_total counter\n"
-		     "xcni_map_full_total{map=\"conntrack\"} %llu\n"
-		     "xcni_map_full_total{map=\"affinity\"} %llu\n",
-		 (unsigned long long)full[MAP_CT], (unsigned long long)full[MAP_AFFINITY]);
-	fprintf(out, "# HELP xcni_conntrack_gc_expired_total Conntrack pairs expired by GC.\n"
-		     "# TYPE xcni_conntrack_gc_expired_total counter\n"
-		     "xcni_conntrack_gc_expired_total %llu\n",
-		 (unsigned long long)a->ct_expired);
+	fprintf(out,
+		"# HELP xcni_map_full_total Inserts a full map refused.\n"
+		"# TYPE xcni_map_full_total counter\n"
+		"xcni_map_full_total{map=\"conntrack\"} %llu\n"
+		"xcni_map_full_total{map=\"affinity\"} %llu\n",
+		(unsigned long long)full[MAP_CT], (unsigned long long)full[MAP_AFFINITY]);
+	fprintf(out,
+		"# HELP xcni_conntrack_gc_expired_total Conntrack pairs expired by GC.\n"
+		"# TYPE xcni_conntrack_gc_expired_total counter\n"
+		"xcni_conntrack_gc_expired_total %llu\n",
+		(unsigned long long)a->ct_expired);
 }
 
 static uint64_t restarts(const struct informer_stats *s)
@@ -131,13 +135,15 @@ static void write_restarts(struct agent *a, FILE *out)
 static void write_informers(struct agent *a, FILE *out)
 {
 	static const char *const names[] = {
-		"xcni_watch_lists_total", "xcni_watch_relists_total",
-		"xcni_watch_restarts_total", "xcni_watch_events_total",
+		"xcni_watch_lists_total",	    "xcni_watch_relists_total",
+		"xcni_watch_restarts_total",	    "xcni_watch_events_total",
 		"xcni_watch_events_rejected_total",
 	};
 	static const char *const help[] = {
-		"LIST requests completed", "Relists after 410, 504 or a rejected event",
-		"Watches started again (clean end, drop, error)", "Watch events applied",
+		"LIST requests completed",
+		"Relists after 410, 504 or a rejected event",
+		"Watches started again (clean end, drop, error)",
+		"Watch events applied",
 		"Watch events or list responses rejected whole",
 	};
 
@@ -177,13 +183,14 @@ static int metrics(void *ctx, FILE *out)
 	write_restarts(a, out);
 	histogram_write(&a->event_to_map, out, "xcni_event_to_map_seconds", "");
 	if (rs)
-		fprintf(out, "# TYPE xcni_reconcile_writes_total counter\n"
-			     "xcni_reconcile_writes_total{op=\"service_set\"} %llu\n"
-			     "xcni_reconcile_writes_total{op=\"service_delete\"} %llu\n"
-			     "xcni_reconcile_writes_total{op=\"backend_set\"} %llu\n"
-			     "xcni_reconcile_writes_total{op=\"backend_delete\"} %llu\n"
-			     "# TYPE xcni_reconcile_errors_total counter\n"
-			     "xcni_reconcile_errors_total %llu\n",
+		fprintf(out,
+			"# TYPE xcni_reconcile_writes_total counter\n"
+			"xcni_reconcile_writes_total{op=\"service_set\"} %llu\n"
+			"xcni_reconcile_writes_total{op=\"service_delete\"} %llu\n"
+			"xcni_reconcile_writes_total{op=\"backend_set\"} %llu\n"
+			"xcni_reconcile_writes_total{op=\"backend_delete\"} %llu\n"
+			"# TYPE xcni_reconcile_errors_total counter\n"
+			"xcni_reconcile_errors_total %llu\n",
 			(unsigned long long)rs->services_set,
 			(unsigned long long)rs->services_deleted,
 			(unsigned long long)rs->backends_set,

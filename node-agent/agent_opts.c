@@ -24,8 +24,15 @@ struct opt_def {
 	const char *help;
 };
 
-#define STR(f, h) { #f, OPT_STR, offsetof(struct agent_opts, f), sizeof(((struct agent_opts *)0)->f), h }
-#define UINT(f, h) { #f, OPT_UINT, offsetof(struct agent_opts, f), 0, h }
+#define STR(f, h)                                                                                 \
+	{                                                                                         \
+#f, OPT_STR, offsetof(struct agent_opts, f), sizeof(((struct agent_opts *)0)->f), \
+			h                                                                         \
+	}
+#define UINT(f, h)                                                 \
+	{                                                          \
+#f, OPT_UINT, offsetof(struct agent_opts, f), 0, h \
+	}
 
 /* Names use dashes on the command line and in the file: node_name is
  * node-name. */
@@ -36,7 +43,8 @@ static const struct opt_def defs[] = {
 	STR(devices, "comma-separated devices for xdp_node (default: the default route's)"),
 	STR(xdp_mode, "auto | native | generic | offload (default auto: native, else generic)"),
 	STR(node_state_file, "file the CNI reads (default /run/xcni/node.json)"),
-	STR(metrics_address, "IP:PORT for /metrics, /healthz, /readyz, /status (default 127.0.0.1:9464)"),
+	STR(metrics_address,
+	    "IP:PORT for /metrics, /healthz, /readyz, /status (default 127.0.0.1:9464)"),
 	STR(log_level, "debug | info | warn | error (default info)"),
 	STR(node_ip, "node IP (default: the Node's InternalIP)"),
 	STR(pod_cidr, "pod CIDR (default: the Node's podCIDR)"),
@@ -134,7 +142,8 @@ static int read_config(struct agent_opts *o, const char *path, char *err, size_t
 			v = buf;
 		}
 		if (!v) {
-			snprintf(err, len, "config %s: \"%s\" has the wrong type", path, it->string);
+			snprintf(err, len, "config %s: \"%s\" has the wrong type", path,
+				 it->string);
 			ret = -EINVAL;
 			break;
 		}
@@ -167,10 +176,11 @@ void agent_opts_usage(FILE *out)
 {
 	char name[64];
 
-	fprintf(out, "usage: xcni-agent [--config FILE] [--OPTION VALUE]... [--cleanup]\n"
-		     "  --config FILE     a JSON object of the options below\n"
-		     "  --cleanup         remove every pin, link and file the agent made, then exit\n"
-		     "  --print-options   list the option names\n");
+	fprintf(out,
+		"usage: xcni-agent [--config FILE] [--OPTION VALUE]... [--cleanup]\n"
+		"  --config FILE     a JSON object of the options below\n"
+		"  --cleanup         remove every pin, link and file the agent made, then exit\n"
+		"  --print-options   list the option names\n");
 	for (size_t i = 0; i < N_DEFS; i++) {
 		dashed(defs[i].name, name, sizeof(name));
 		fprintf(out, "  --%-18s %s\n", name, defs[i].help);

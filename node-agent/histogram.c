@@ -2,8 +2,7 @@
 #include "histogram.h"
 
 static const double bounds[HISTOGRAM_BUCKETS] = {
-	0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-	0.01,	 0.025,	 0.05,	  0.1,	  0.5,	 1,	 10,
+	0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 10,
 };
 
 void histogram_observe(struct histogram *h, double seconds)
@@ -35,6 +34,6 @@ void histogram_write(const struct histogram *h, FILE *out, const char *name, con
 		(unsigned long long)cum);
 	fprintf(out, "%s_sum%s%s%s %.9f\n", name, *labels ? "{" : "", labels, *labels ? "}" : "",
 		h->sum);
-	fprintf(out, "%s_count%s%s%s %llu\n", name, *labels ? "{" : "", labels,
-		*labels ? "}" : "", (unsigned long long)h->n);
+	fprintf(out, "%s_count%s%s%s %llu\n", name, *labels ? "{" : "", labels, *labels ? "}" : "",
+		(unsigned long long)h->n);
 }

@@ -18,8 +18,7 @@ struct http_server {
 static enum MHD_Result reply(struct MHD_Connection *c, int code, const char *type, char *body,
 			     size_t len)
 {
-	struct MHD_Response *r =
-		MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	enum MHD_Result ret;
 
 	if (!r) {
@@ -68,8 +67,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return reply(c, code, rt->content_type, body, len);
 }
 
-struct http_server *http_server_start(const char *addr, const struct http_route *routes,
-				      void *ctx, pthread_mutex_t *lock, char *err, size_t len)
+struct http_server *http_server_start(const char *addr, const struct http_route *routes, void *ctx,
+				      pthread_mutex_t *lock, char *err, size_t len)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	char host[64];
@@ -91,8 +90,8 @@ struct http_server *http_server_start(const char *addr, const struct http_route 
 	s->routes = routes;
 	s->ctx = ctx;
 	s->lock = lock;
-	s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
-				NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &sa,
+	s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+				on_request, s, MHD_OPTION_SOCK_ADDR, &sa,
 				MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
 	if (!s->d) {
 		snprintf(err, len, "cannot serve HTTP on %s (in use?)", addr);

@@ -19,8 +19,8 @@ struct http_server;
 
 /* addr is "IP:PORT" (IPv4; PORT 0 picks one). routes ends with a NULL path.
  * Returns NULL with err set on failure. */
-struct http_server *http_server_start(const char *addr, const struct http_route *routes,
-				      void *ctx, pthread_mutex_t *lock, char *err, size_t len);
+struct http_server *http_server_start(const char *addr, const struct http_route *routes, void *ctx,
+				      pthread_mutex_t *lock, char *err, size_t len);
 /* The port actually bound. */
 unsigned int http_server_port(const struct http_server *s);
 void http_server_stop(struct http_server *s);

@@ -92,8 +92,8 @@ int main(int argc, char **argv)
 	if (agent.o.cleanup) {
 		ret = agent_cleanup(&agent.o, err, sizeof(err));
 		if (ret) {
-			log_error("cleanup_failed", "bpffs_root=%s error=\"%s\"", agent.o.bpffs_root,
-				  err);
+			log_error("cleanup_failed", "bpffs_root=%s error=\"%s\"",
+				  agent.o.bpffs_root, err);
 			return 1;
 		}
 		log_info("cleanup_done", "bpffs_root=%s", agent.o.bpffs_root);

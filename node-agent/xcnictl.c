@@ -27,7 +27,10 @@ struct ctl {
 
 static const char *proto_name(uint8_t p)
 {
-	return p == IPPROTO_TCP ? "TCP" : p == IPPROTO_UDP ? "UDP" : p == IPPROTO_ICMP ? "ICMP" : "?";
+	return p == IPPROTO_TCP	 ? "TCP" :
+	       p == IPPROTO_UDP	 ? "UDP" :
+	       p == IPPROTO_ICMP ? "ICMP" :
+				   "?";
 }
 
 static void addr_port(uint32_t ip, uint16_t port_be, char *out, size_t len)
@@ -116,10 +119,12 @@ static int cmd_status(struct ctl *c)
 
 		printf("agent:       %s (node %s, %s, %s)\n", c->agent,
 		       cJSON_GetStringValue(cJSON_GetObjectItem(st, "node")),
-		       cJSON_IsTrue(cJSON_GetObjectItem(st, "datapathLoaded")) ? "datapath loaded" :
-										"datapath NOT loaded",
+		       cJSON_IsTrue(cJSON_GetObjectItem(st, "datapathLoaded")) ?
+			       "datapath loaded" :
+			       "datapath NOT loaded",
 		       cJSON_IsTrue(cJSON_GetObjectItem(st, "synced")) ? "synced" : "NOT synced");
-		printf("node IP:     %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(st, "nodeIP")));
+		printf("node IP:     %s\n",
+		       cJSON_GetStringValue(cJSON_GetObjectItem(st, "nodeIP")));
 		v = cJSON_GetObjectItem(st, "services");
 		printf("services:    %d entries, %d backends\n", v ? v->valueint : 0,
 		       cJSON_GetObjectItem(st, "backends") ?
@@ -129,7 +134,8 @@ static int cmd_status(struct ctl *c)
 		cJSON_ArrayForEach(v, cJSON_GetObjectItem(st, "informers"))
 		{
 			printf("%s(%s rv=%s) ", v->string,
-			       cJSON_IsTrue(cJSON_GetObjectItem(v, "synced")) ? "synced" : "syncing",
+			       cJSON_IsTrue(cJSON_GetObjectItem(v, "synced")) ? "synced" :
+										"syncing",
 			       cJSON_GetStringValue(cJSON_GetObjectItem(v, "resourceVersion")));
 		}
 		printf("\n");
@@ -276,8 +282,8 @@ static int cmd_conntrack(struct ctl *c)
 			cJSON_AddStringToObject(o, "flags", fl);
 			cJSON_AddItemToArray(arr, o);
 		} else {
-			printf("%-5s %-22s %-22s %-22s %-6u %s\n", proto_name(k.proto), src, dst, rw,
-			       cfg.clock - v.last_seen, fl);
+			printf("%-5s %-22s %-22s %-22s %-6u %s\n", proto_name(k.proto), src, dst,
+			       rw, cfg.clock - v.last_seen, fl);
 		}
 	}
 	if (arr)
