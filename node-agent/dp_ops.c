@@ -18,14 +18,15 @@ static int op_backend_del(void *ctx, uint32_t id)
 }
 
 static int op_service_set(void *ctx, const struct svc_key *k, const struct svc_value *v,
-			  const uint32_t *ids, size_t n)
+			  const uint32_t *ids, size_t n, const uint32_t *old, size_t n_old)
 {
-	return dp_service_set(ctx, k, v, ids, n);
+	return dp_service_update(ctx, k, v, ids, n, old, n_old);
 }
 
-static int op_service_del(void *ctx, const struct svc_key *k)
+static int op_service_del(void *ctx, const struct svc_key *k, uint32_t id, const uint32_t *old,
+			  size_t n_old)
 {
-	return dp_service_del(ctx, k);
+	return dp_service_remove(ctx, k, id, old, n_old);
 }
 
 const struct dp_ops dp_real_ops = {

@@ -339,13 +339,14 @@ static int put_entry(struct reconciler *r, const char *owner, const struct lb_en
 	v.backend_count = e->n_backends;
 	v.flags = e->flags;
 	v.affinity_timeout = e->affinity_timeout;
-	err = r->ops->service_set(r->ctx, &e->key, &v, ids, e->n_backends);
+	err = r->ops->service_set(r->ctx, &e->key, &v, ids, e->n_backends, fresh ? NULL : s->ids,
+				  fresh ? 0 : s->n);
 	if (err)
 		goto fail_fresh;
 	if (fresh) {
 		err = htab_put(r->services, &e->key, sizeof(e->key), s, NULL);
 		if (err) {
-			r->ops->service_del(r->ctx, &e->key);
+			r->ops->service_del(r->ctx, &e->key, v.id, ids, e->n_backends);
 			goto fail_fresh;
 		}
 		r->st.services++;
@@ -377,7 +378,7 @@ out:
 
 static int del_entry(struct reconciler *r, struct shadow_svc *s)
 {
-	int err = r->ops->service_del(r->ctx, &s->key);
+	int err = r->ops->service_del(r->ctx, &s->key, s->val.id, s->ids, s->n);
 
 	if (err && err != -ENOENT)
 		return err;

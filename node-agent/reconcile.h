@@ -16,9 +16,11 @@
 struct dp_ops {
 	int (*backend_set)(void *ctx, uint32_t id, const struct backend *b);
 	int (*backend_del)(void *ctx, uint32_t id);
+	/* old: the backends the entry has now (none for a new one). */
 	int (*service_set)(void *ctx, const struct svc_key *k, const struct svc_value *v,
-			   const uint32_t *ids, size_t n);
-	int (*service_del)(void *ctx, const struct svc_key *k);
+			   const uint32_t *ids, size_t n, const uint32_t *old, size_t n_old);
+	int (*service_del)(void *ctx, const struct svc_key *k, uint32_t id, const uint32_t *old,
+			   size_t n_old);
 };
 
 struct reconcile_stats {

@@ -245,18 +245,14 @@ int dp_backend_del(const struct datapath *dp, uint32_t id)
 	return bpf_map_delete_elem(dp->fd_backends, &id) && errno != ENOENT ? -errno : 0;
 }
 
-/* A new inner array holding the service's Maglev table, written with one
- * batch update (array elements are padded to 8 bytes inside the kernel, so
- * a flat memcpy through mmap would not match them). */
-static int maglev_map(const struct datapath *dp, const uint32_t *ids, size_t n)
+/* Writes the Maglev table of ids into the inner array fd with one batch
+ * update (array elements are padded to 8 bytes inside the kernel, so a
+ * flat memcpy through mmap would not match them). */
+static int maglev_fill(const struct datapath *dp, int fd, const uint32_t *ids, size_t n)
 {
 	uint32_t m = dp->maglev_m, count = m, *table, *keys;
-	int fd, err;
+	int err;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xcni_maglev", sizeof(uint32_t), sizeof(uint32_t),
-			    m, NULL);
-	if (fd < 0)
-		return -errno;
 	table = calloc(m, sizeof(*table));
 	keys = calloc(m, sizeof(*keys));
 	err = table && keys ? maglev_build(table, m, ids, n) : -ENOMEM;
@@ -268,6 +264,19 @@ static int maglev_map(const struct datapath *dp, const uint32_t *ids, size_t n)
 		err = -EIO;
 	free(table);
 	free(keys);
+	return err;
+}
+
+/* A new inner array holding the service's Maglev table. */
+static int maglev_map(const struct datapath *dp, const uint32_t *ids, size_t n)
+{
+	int fd, err;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xcni_maglev", sizeof(uint32_t), sizeof(uint32_t),
+			    dp->maglev_m, NULL);
+	if (fd < 0)
+		return -errno;
+	err = maglev_fill(dp, fd, ids, n);
 	if (err) {
 		close(fd);
 		return err;
@@ -356,6 +365,77 @@ int dp_service_set(const struct datapath *dp, const struct svc_key *k, const str
 	}
 	free(old);
 	return err;
+}
+
+/* The service's inner Maglev array, if its id has one; -ENOENT if not. */
+static int maglev_inner_fd(const struct datapath *dp, uint32_t svc_id)
+{
+	uint32_t inner_id;
+	int fd;
+
+	if (bpf_map_lookup_elem(dp->fd_maglev, &svc_id, &inner_id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	return fd < 0 ? -errno : fd;
+}
+
+int dp_service_update(const struct datapath *dp, const struct svc_key *k, const struct svc_value *v,
+		      const uint32_t *ids, size_t n, const uint32_t *old, size_t n_old)
+{
+	uint8_t one = 1;
+	int fd, err = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct svc_backend_key mk = { .svc_id = v->id, .backend_id = ids[i] };
+
+		if (has_id(old, n_old, ids[i]))
+			continue;
+		if (bpf_map_update_elem(dp->fd_svc_backends, &mk, &one, BPF_ANY))
+			return -errno;
+	}
+	/* An id that had a table is rewritten in place: replacing an inner
+	 * map waits out an RCU grace period (~15 ms here), a batch write does
+	 * not. A packet meanwhile sees each slot old or new, and either names
+	 * a backend the service has (both sets are members until the end). */
+	fd = maglev_inner_fd(dp, v->id);
+	if (fd >= 0) {
+		err = maglev_fill(dp, fd, ids, n);
+		close(fd);
+	} else if (fd == -ENOENT) {
+		fd = maglev_map(dp, ids, n);
+		if (fd < 0)
+			return fd;
+		/* The outer map holds its own reference to the inner map. */
+		if (bpf_map_update_elem(dp->fd_maglev, &v->id, &fd, BPF_ANY))
+			err = -errno;
+		close(fd);
+	} else {
+		err = fd;
+	}
+	if (!err && bpf_map_update_elem(dp->fd_services, k, v, BPF_ANY))
+		err = -errno;
+	for (size_t i = 0; !err && i < n_old; i++) {
+		struct svc_backend_key mk = { .svc_id = v->id, .backend_id = old[i] };
+
+		if (!has_id(ids, n, old[i]))
+			bpf_map_delete_elem(dp->fd_svc_backends, &mk);
+	}
+	return err;
+}
+
+int dp_service_remove(const struct datapath *dp, const struct svc_key *k, uint32_t svc_id,
+		      const uint32_t *old, size_t n_old)
+{
+	if (bpf_map_delete_elem(dp->fd_services, k) && errno != ENOENT)
+		return -errno;
+	for (size_t i = 0; i < n_old; i++) {
+		struct svc_backend_key mk = { .svc_id = svc_id, .backend_id = old[i] };
+
+		bpf_map_delete_elem(dp->fd_svc_backends, &mk);
+	}
+	/* The inner table stays under its id, for the next service that gets
+	 * the id to rewrite in place; nothing reaches it meanwhile. */
+	return 0;
 }
 
 int dp_service_del(const struct datapath *dp, const struct svc_key *k)

@@ -57,6 +57,14 @@ int dp_backend_del(const struct datapath *dp, uint32_t id);
 int dp_service_set(const struct datapath *dp, const struct svc_key *k, const struct svc_value *v,
 		   const uint32_t *ids, size_t n);
 int dp_service_del(const struct datapath *dp, const struct svc_key *k);
+/* The same for a caller that knows the service's current members (old):
+ * no table read-back, and an existing table is rewritten in place rather
+ * than replaced (no RCU wait): the agent's path, about 100x faster. */
+int dp_service_update(const struct datapath *dp, const struct svc_key *k, const struct svc_value *v,
+		      const uint32_t *ids, size_t n, const uint32_t *old, size_t n_old);
+/* Removes the service and its memberships; its table stays for reuse. */
+int dp_service_remove(const struct datapath *dp, const struct svc_key *k, uint32_t svc_id,
+		      const uint32_t *old, size_t n_old);
 int dp_endpoint_set(const struct datapath *dp, uint32_t pod_ip, const struct endpoint *ep);
 int dp_endpoint_del(const struct datapath *dp, uint32_t pod_ip);
 int dp_tx_port_add(const struct datapath *dp, int ifindex);

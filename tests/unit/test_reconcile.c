@@ -60,10 +60,24 @@ static int f_backend_del(void *ctx, uint32_t id)
 }
 
 static int f_service_set(void *ctx, const struct svc_key *k, const struct svc_value *v,
-			 const uint32_t *ids, size_t n)
+			 const uint32_t *ids, size_t n, const uint32_t *old, size_t n_old)
 {
 	struct fake_dp *d = ctx;
 	int s = slot_of(d, k);
+
+	/* The reconciler passes what the entry has now. */
+	if (s >= 0 && !d->fail_next_service_set) {
+		assert_int_equal(n_old, d->svc[s].n);
+		for (size_t j = 0; j < n_old; j++) {
+			bool found = false;
+
+			for (size_t i = 0; i < d->svc[s].n; i++)
+				found |= d->svc[s].ids[i] == old[j];
+			assert_true(found);
+		}
+	} else if (s < 0) {
+		assert_int_equal(n_old, 0);
+	}
 
 	if (d->fail_next_service_set) {
 		d->fail_next_service_set--;
@@ -84,13 +98,17 @@ static int f_service_set(void *ctx, const struct svc_key *k, const struct svc_va
 	return 0;
 }
 
-static int f_service_del(void *ctx, const struct svc_key *k)
+static int f_service_del(void *ctx, const struct svc_key *k, uint32_t id, const uint32_t *old,
+			 size_t n_old)
 {
 	struct fake_dp *d = ctx;
 	int s = slot_of(d, k);
 
 	if (s < 0)
 		return -ENOENT;
+	assert_int_equal(d->svc[s].v.id, id);
+	assert_int_equal(d->svc[s].n, n_old);
+	(void)old;
 	d->svc[s].used = false;
 	d->svc_dels++;
 	return 0;
@@ -269,7 +287,7 @@ static void test_adopted_state_equal_to_the_cluster_is_not_rewritten(void **stat
 	/* What a previous agent left in the pinned maps. */
 	f_backend_set(&d, 3, &b5);
 	f_backend_set(&d, 12, &b6);
-	f_service_set(&d, &f.v[0].key, &v, ids, 2);
+	f_service_set(&d, &f.v[0].key, &v, ids, 2, NULL, 0);
 	d.svc_sets = d.be_sets = 0;
 	assert_int_equal(reconciler_adopt_backend(r, 3, &b5), 0);
 	assert_int_equal(reconciler_adopt_backend(r, 12, &b6), 0);
@@ -295,7 +313,7 @@ static void test_end_of_sync_removes_what_nobody_claimed(void **state)
 
 	(void)state;
 	f_backend_set(&d, 9, &b9);
-	f_service_set(&d, &stale, &v, &id9, 1);
+	f_service_set(&d, &stale, &v, &id9, 1, NULL, 0);
 	assert_int_equal(reconciler_adopt_backend(r, 9, &b9), 0);
 	assert_int_equal(reconciler_adopt_service(r, &stale, &v, &id9, 1), 0);
 	entry(&f, "10.96.0.10", 80, 0, "10.244.1.5:8080");
