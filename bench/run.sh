@@ -282,3 +282,6 @@ PY
 # The datapath benchmark next (its own section and keys; bench/datapath.mk
 # has make bench build it).
 "$ROOT/bench/datapath.sh"
+
+# And the agent's API-to-datapath latency (its own section and keys).
+"$ROOT/bench/agent.sh"
