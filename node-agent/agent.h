@@ -70,6 +70,7 @@ struct agent {
 
 	/* Observability. */
 	struct histogram event_to_map;
+	time_t last_ct_gc;
 	uint64_t ct_gc_runs, ct_expired;
 	unsigned int ct_entries; /* as of the last GC scan */
 	time_t started, last_loop;

@@ -214,7 +214,6 @@ int agent_dp_set_node(struct agent *a)
 
 void agent_dp_tick(struct agent *a, time_t now)
 {
-	static time_t last_gc;
 	struct ct_gc_result r;
 	uint32_t clock = boot_seconds();
 	int err;
@@ -222,9 +221,9 @@ void agent_dp_tick(struct agent *a, time_t now)
 	if (!a->dp_loaded)
 		return;
 	dp_clock_set(&a->dp, clock);
-	if (now - last_gc < (time_t)(a->o.ct_gc_interval ? a->o.ct_gc_interval : 10))
+	if (now - a->last_ct_gc < (time_t)a->o.ct_gc_interval)
 		return;
-	last_gc = now;
+	a->last_ct_gc = now;
 	err = dp_ct_gc(&a->dp, clock, &r);
 	if (err) {
 		log_warn("ct_gc_failed", "error=\"%s\"", strerror(-err));

@@ -15,7 +15,7 @@
 #include "agent.h"
 #include "file.h"
 
-enum opt_type { OPT_STR, OPT_UINT, OPT_BOOL };
+enum opt_type { OPT_STR, OPT_UINT };
 
 struct opt_def {
 	const char *name;

@@ -4,6 +4,7 @@
 #define XCNI_HTAB_H
 
 #include <stddef.h>
+#include <string.h>
 
 struct htab;
 
@@ -29,12 +30,7 @@ struct htab_iter {
 
 void *htab_next(const struct htab *h, struct htab_iter *it, const void **key, size_t *klen);
 
-static inline void *htab_get_str(const struct htab *h, const char *s);
-static inline int htab_put_str(struct htab *h, const char *s, void *val, void **old);
-static inline void *htab_del_str(struct htab *h, const char *s);
-
-#include <string.h>
-
+/* String keys (without their terminator). */
 static inline void *htab_get_str(const struct htab *h, const char *s)
 {
 	return htab_get(h, s, strlen(s));

@@ -248,7 +248,7 @@ static int cmd_conntrack(struct ctl *c)
 		       "REWRITTEN TO", "AGE", "FLAGS");
 	while (!bpf_map_get_next_key(c->dp.fd_ct, prev, &next)) {
 		struct ct_value v;
-		char src[32], dst[32], rw[64] = "-", fl[64];
+		char src[32], dst[32], to_dst[32] = "", to_src[32] = "", rw[80], fl[64];
 
 		k = next;
 		prev = &k;
@@ -257,15 +257,14 @@ static int cmd_conntrack(struct ctl *c)
 		addr_port(k.saddr, k.sport, src, sizeof(src));
 		addr_port(k.daddr, k.dport, dst, sizeof(dst));
 		if (v.flags & CT_F_REWRITE_DST)
-			addr_port(v.daddr, v.dport, rw, sizeof(rw));
-		if (v.flags & CT_F_REWRITE_SRC) {
-			char s[32];
-
-			addr_port(v.saddr, v.sport, s, sizeof(s));
-			snprintf(rw + (strcmp(rw, "-") ? strlen(rw) : 0),
-				 sizeof(rw) - (strcmp(rw, "-") ? strlen(rw) : 0), "%ssrc %s",
-				 strcmp(rw, "-") ? " " : "", s);
-		}
+			addr_port(v.daddr, v.dport, to_dst, sizeof(to_dst));
+		if (v.flags & CT_F_REWRITE_SRC)
+			addr_port(v.saddr, v.sport, to_src, sizeof(to_src));
+		/* "-", "DST", "src SRC" or "DST src SRC". */
+		snprintf(rw, sizeof(rw), "%s%s%s%s", to_dst, *to_dst && *to_src ? " " : "",
+			 *to_src ? "src " : "", to_src);
+		if (!*rw)
+			snprintf(rw, sizeof(rw), "-");
 		snprintf(fl, sizeof(fl), "%s%s%s%s", v.flags & CT_F_REPLY ? "reply " : "",
 			 v.flags & CT_F_CLOSING ? "closing " : "",
 			 v.flags & CT_F_NODEPORT ? "nodeport " : "",

@@ -330,39 +330,18 @@ static bool has_id(const uint32_t *ids, size_t n, uint32_t id)
 	return false;
 }
 
+/* For callers that do not track members (tools, tests): learn them from
+ * the table, then the agent's path. */
 int dp_service_set(const struct datapath *dp, const struct svc_key *k, const struct svc_value *v,
 		   const uint32_t *ids, size_t n)
 {
-	int fd, err = 0, n_old = 0;
 	uint32_t *old = NULL;
-	uint8_t one = 1;
+	int n_old, err;
 
-	/* A replaced service loses members: learn them before the switch. */
 	n_old = current_members(dp, v->id, &old);
 	if (n_old < 0)
 		return n_old;
-	for (size_t i = 0; !err && i < n; i++) {
-		struct svc_backend_key mk = { .svc_id = v->id, .backend_id = ids[i] };
-
-		if (bpf_map_update_elem(dp->fd_svc_backends, &mk, &one, BPF_ANY))
-			err = -errno;
-	}
-	fd = err ? err : maglev_map(dp, ids, n);
-	if (fd < 0) {
-		free(old);
-		return fd;
-	}
-	/* The outer map holds its own reference to the inner map. */
-	if (bpf_map_update_elem(dp->fd_maglev, &v->id, &fd, BPF_ANY) ||
-	    bpf_map_update_elem(dp->fd_services, k, v, BPF_ANY))
-		err = -errno;
-	close(fd);
-	for (int i = 0; !err && i < n_old; i++) {
-		struct svc_backend_key mk = { .svc_id = v->id, .backend_id = old[i] };
-
-		if (!has_id(ids, n, old[i]))
-			bpf_map_delete_elem(dp->fd_svc_backends, &mk);
-	}
+	err = dp_service_update(dp, k, v, ids, n, old, n_old);
 	free(old);
 	return err;
 }
@@ -442,24 +421,19 @@ int dp_service_del(const struct datapath *dp, const struct svc_key *k)
 {
 	uint32_t *old = NULL;
 	struct svc_value v;
-	int n_old;
+	int n_old, err;
 
 	if (bpf_map_lookup_elem(dp->fd_services, k, &v))
 		return errno == ENOENT ? 0 : -errno;
 	n_old = current_members(dp, v.id, &old);
-	if (bpf_map_delete_elem(dp->fd_services, k) && errno != ENOENT) {
-		free(old);
-		return -errno;
-	}
-	for (int i = 0; i < n_old; i++) {
-		struct svc_backend_key mk = { .svc_id = v.id, .backend_id = old[i] };
-
-		bpf_map_delete_elem(dp->fd_svc_backends, &mk);
-	}
+	if (n_old < 0)
+		return n_old;
+	err = dp_service_remove(dp, k, v.id, old, n_old);
 	free(old);
-	if (bpf_map_delete_elem(dp->fd_maglev, &v.id) && errno != ENOENT)
-		return -errno;
-	return 0;
+	/* Nobody here reuses the id: its table goes too. */
+	if (!err && bpf_map_delete_elem(dp->fd_maglev, &v.id) && errno != ENOENT)
+		err = -errno;
+	return err;
 }
 
 int dp_endpoint_set(const struct datapath *dp, uint32_t pod_ip, const struct endpoint *ep)

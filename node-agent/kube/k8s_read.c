@@ -236,7 +236,10 @@ int k8s_val_cidr4(struct k8s_dec *d, const cJSON *v, uint32_t *addr, uint8_t *le
 	return k8s_fail(d, "expected a CIDR (address/length), got \"%s\"", k8s_quote(s, q));
 }
 
-int k8s_field_object(struct k8s_dec *d, const cJSON *obj, const char *key, const cJSON **out)
+/* obj[key] checked by is_ok under its path: 1 with *out set, 0 when
+ * absent, or the error. */
+static int field_checked(struct k8s_dec *d, const cJSON *obj, const char *key, const cJSON **out,
+			 int (*is_ok)(struct k8s_dec *d, const cJSON *v))
 {
 	const cJSON *v = k8s_get(obj, key);
 	size_t old;
@@ -245,7 +248,7 @@ int k8s_field_object(struct k8s_dec *d, const cJSON *obj, const char *key, const
 	if (!v)
 		return 0;
 	old = k8s_path_key(d, key);
-	err = k8s_val_object(d, v);
+	err = is_ok(d, v);
 	k8s_path_pop(d, old);
 	if (err)
 		return err;
@@ -253,21 +256,14 @@ int k8s_field_object(struct k8s_dec *d, const cJSON *obj, const char *key, const
 	return 1;
 }
 
+int k8s_field_object(struct k8s_dec *d, const cJSON *obj, const char *key, const cJSON **out)
+{
+	return field_checked(d, obj, key, out, k8s_val_object);
+}
+
 int k8s_field_array(struct k8s_dec *d, const cJSON *obj, const char *key, const cJSON **out)
 {
-	const cJSON *v = k8s_get(obj, key);
-	size_t old;
-	int err;
-
-	if (!v)
-		return 0;
-	old = k8s_path_key(d, key);
-	err = k8s_val_array(d, v);
-	k8s_path_pop(d, old);
-	if (err)
-		return err;
-	*out = v;
-	return 1;
+	return field_checked(d, obj, key, out, k8s_val_array);
 }
 
 int k8s_field_string(struct k8s_dec *d, const cJSON *obj, const char *key, const char **out)
