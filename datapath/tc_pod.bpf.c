@@ -8,25 +8,106 @@
 #include "lib/l3.h"
 #include "lib/reject.h"
 
+/* Out of the device the fib names for the packet's destination, with the
+ * MACs it found: past the stack, its netfilter and its checks (a reply
+ * translated back to the node's own address as source is one the stack
+ * would drop as a martian). Returns -1 when the fib cannot resolve it (no
+ * route or no neighbour yet): the stack then routes it, and resolves. */
+static __always_inline int fib_redirect(struct __sk_buff *skb, struct pkt *p, __u32 reason)
+{
+	struct bpf_fib_lookup fib = {};
+	struct ethhdr *eth;
+	struct iphdr *ip = pkt_ip(p);
+
+	if (!ip || ip->ttl <= 1)
+		return -1;
+	fib.family = 2; /* AF_INET */
+	fib.tos = ip->tos;
+	fib.l4_protocol = ip->protocol;
+	fib.tot_len = bpf_ntohs(ip->tot_len);
+	fib.ipv4_src = ip->saddr;
+	fib.ipv4_dst = ip->daddr;
+	fib.ifindex = skb->ifindex;
+	if (bpf_fib_lookup(skb, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS ||
+	    fib.ifindex == skb->ifindex)
+		return -1;
+	ip = pkt_ip(p);
+	eth = p->data;
+	if (!ip || (void *)(eth + 1) > p->data_end)
+		return -1;
+	ttl_dec(ip);
+	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
+	count(reason, p->len);
+	count(STAT_REDIRECT, p->len);
+	return bpf_redirect(fib.ifindex, 0);
+}
+
 static __always_inline int deliver(struct __sk_buff *skb, struct pkt *p,
 				   const struct lb_result *res)
 {
 	struct ethhdr *eth = p->data;
 	const struct endpoint *ep;
 	struct iphdr *ip = pkt_ip(p);
+	int rc;
 
-	count(res->reason, p->len);
+	if (!ip || (void *)(eth + 1) > p->data_end || p->l3_off != sizeof(*eth))
+		goto stack;
 	ep = lb_endpoint(res);
-	/* The stack routes what we do not deliver ourselves (and answers an
-	 * expiring TTL). */
-	if (!ep || !ip || (void *)(eth + 1) > p->data_end || p->l3_off != sizeof(*eth) ||
-	    ttl_dec(ip))
-		return TC_ACT_OK;
+	if (!ep) {
+		/* A backend on another node, or a reply going out of the
+		 * node. */
+		rc = fib_redirect(skb, p, res->reason);
+		if (rc >= 0)
+			return rc;
+		goto stack;
+	}
+	if (ttl_dec(ip))
+		goto stack;
 	__builtin_memcpy(eth->h_dest, ep->pod_mac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, ep->host_mac, ETH_ALEN);
+	count(res->reason, p->len);
 	count(STAT_REDIRECT, p->len);
 	dbg("redirect_peer to ifindex %u", ep->ifindex);
 	return bpf_redirect_peer(ep->ifindex, 0);
+stack:
+	/* The stack routes what we do not deliver ourselves (and answers an
+	 * expiring TTL). */
+	count(res->reason, p->len);
+	return TC_ACT_OK;
+}
+
+/* Pod-to-pod traffic needing no translation: to a pod of this node
+ * straight through its veth, to a pod of another node out of the device
+ * the route to that node's pod CIDR names (native routing, the agent keeps
+ * those routes), in both cases past the stack and its netfilter. The rest
+ * goes up. */
+static __always_inline int pass_or_forward(struct __sk_buff *skb, struct pkt *p,
+					   const struct dp_config *cfg)
+{
+	struct ethhdr *eth = p->data;
+	struct iphdr *ip = pkt_ip(p);
+	const struct endpoint *ep;
+	int rc;
+
+	if (!cfg->cluster_mask || (p->tuple.daddr & cfg->cluster_mask) != cfg->cluster_net || !ip ||
+	    (void *)(eth + 1) > p->data_end || p->l3_off != sizeof(*eth) || ip->ttl <= 1)
+		goto pass;
+	ep = bpf_map_lookup_elem(&endpoints, &p->tuple.daddr);
+	if (ep) {
+		ttl_dec(ip);
+		__builtin_memcpy(eth->h_dest, ep->pod_mac, ETH_ALEN);
+		__builtin_memcpy(eth->h_source, ep->host_mac, ETH_ALEN);
+		count(STAT_POD_FORWARD, p->len);
+		count(STAT_REDIRECT, p->len);
+		return bpf_redirect_peer(ep->ifindex, 0);
+	}
+	rc = fib_redirect(skb, p, STAT_POD_FORWARD);
+	if (rc >= 0)
+		return rc;
+pass:
+	count(STAT_PASS, p->len);
+	return TC_ACT_OK;
 }
 
 /* Headers past the linear part (rare: most skbs carry at least their
@@ -65,8 +146,7 @@ int tc_pod(struct __sk_buff *skb)
 	p.ip_summed = skb_ip_summed(skb);
 	switch (lb_process(skb, &p, cfg, false, &res)) {
 	case LB_NONE:
-		count(STAT_PASS, p.len);
-		return TC_ACT_OK;
+		return pass_or_forward(skb, &p, cfg);
 	case LB_DROP:
 		count(res.reason, p.len);
 		return TC_ACT_SHOT;

@@ -8,6 +8,7 @@
 #include <net/if.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 
@@ -351,9 +352,30 @@ int nl_route_add(struct nl *nl, const struct nl_route *r)
 	return nl_talk(nl, nlh, NULL, NULL);
 }
 
-struct route_find_ctx {
-	const struct nl_route *want;
-	bool found;
+int nl_route_del(struct nl *nl, const struct nl_route *r)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_DELROUTE, NLM_F_ACK);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = r->dst_len;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = r->protocol;
+	rtm->rtm_scope = RT_SCOPE_NOWHERE;
+	if (r->dst_len)
+		mnl_attr_put_u32(nlh, RTA_DST, htonl(r->dst));
+	if (r->gw)
+		mnl_attr_put_u32(nlh, RTA_GATEWAY, htonl(r->gw));
+	if (r->oif)
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)r->oif);
+	return nl_talk(nl, nlh, NULL, NULL);
+}
+
+struct route_dump_ctx {
+	nl_route_cb cb;
+	void *data;
+	int err;
 };
 
 static int route_attr_cb(const struct nlattr *attr, void *data)
@@ -365,49 +387,97 @@ static int route_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-static int route_find_cb(const struct nlmsghdr *nlh, void *data)
+static int route_dump_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
-	struct route_find_ctx *ctx = data;
-	const struct nl_route *w = ctx->want;
-	uint32_t dst = 0, gw = 0;
-	int oif = 0;
+	struct route_dump_ctx *ctx = data;
+	struct nl_route r = { 0 };
 
-	if (rtm->rtm_family != AF_INET || rtm->rtm_table != RT_TABLE_MAIN ||
-	    rtm->rtm_dst_len != w->dst_len)
+	if (ctx->err || rtm->rtm_family != AF_INET || rtm->rtm_table != RT_TABLE_MAIN)
 		return MNL_CB_OK;
 	mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, tb);
+	r.dst_len = rtm->rtm_dst_len;
+	r.scope = rtm->rtm_scope;
+	r.protocol = rtm->rtm_protocol;
 	if (tb[RTA_DST])
-		dst = ntohl(mnl_attr_get_u32(tb[RTA_DST]));
+		r.dst = ntohl(mnl_attr_get_u32(tb[RTA_DST]));
 	if (tb[RTA_GATEWAY])
-		gw = ntohl(mnl_attr_get_u32(tb[RTA_GATEWAY]));
+		r.gw = ntohl(mnl_attr_get_u32(tb[RTA_GATEWAY]));
 	if (tb[RTA_OIF])
-		oif = (int)mnl_attr_get_u32(tb[RTA_OIF]);
-	if (dst == w->dst && gw == w->gw && (!w->oif || oif == w->oif))
-		ctx->found = true;
+		r.oif = (int)mnl_attr_get_u32(tb[RTA_OIF]);
+	/* The dump is read to its end whatever the callback says, so the
+	 * socket stays usable. */
+	ctx->err = ctx->cb(&r, ctx->data);
 	return MNL_CB_OK;
+}
+
+int nl_route_dump(struct nl *nl, nl_route_cb cb, void *data)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_GETROUTE, NLM_F_DUMP);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	struct route_dump_ctx ctx = { .cb = cb, .data = data };
+	int err;
+
+	rtm->rtm_family = AF_INET;
+	err = nl_talk(nl, nlh, route_dump_cb, &ctx);
+	return err ? err : ctx.err;
+}
+
+static int route_match_cb(const struct nl_route *r, void *data)
+{
+	const struct nl_route *w = data;
+
+	if (r->dst_len == w->dst_len && r->dst == w->dst && r->gw == w->gw &&
+	    (!w->oif || r->oif == w->oif))
+		return 1;
+	return 0;
 }
 
 /* Returns 0 when the main table has the route (oif 0 matches any device),
  * -ENOENT when it does not. */
 int nl_route_find(struct nl *nl, const struct nl_route *r)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = nl_msg(buf, RTM_GETROUTE, NLM_F_DUMP);
-	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	struct route_find_ctx ctx = { .want = r };
-	int err;
+	int err = nl_route_dump(nl, route_match_cb, (void *)r);
 
-	rtm->rtm_family = AF_INET;
-	err = nl_talk(nl, nlh, route_find_cb, &ctx);
-	if (err)
+	if (err < 0)
 		return err;
-	return ctx.found ? 0 : -ENOENT;
+	return err ? 0 : -ENOENT;
 }
 
 void nl_mac_format(const unsigned char mac[6], char buf[18])
 {
 	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
 		 mac[5]);
+}
+
+/* A neighbour the kernel keeps resolved by itself (NTF_EXT_MANAGED, 5.16+):
+ * BPF's fib lookups find its MAC even when no packet through the stack has
+ * asked for it. NTF_EXT_LEARNED marks it as not the kernel's own. */
+int nl_neigh_managed_add(struct nl *nl, int ifindex, uint32_t addr)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK);
+	struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+
+	ndm->ndm_family = AF_INET;
+	ndm->ndm_ifindex = ifindex;
+	ndm->ndm_state = NUD_NONE;
+	ndm->ndm_flags = NTF_EXT_LEARNED;
+	mnl_attr_put_u32(nlh, NDA_DST, htonl(addr));
+	mnl_attr_put_u32(nlh, NDA_FLAGS_EXT, NTF_EXT_MANAGED);
+	return nl_talk(nl, nlh, NULL, NULL);
+}
+
+int nl_neigh_del(struct nl *nl, int ifindex, uint32_t addr)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_DELNEIGH, NLM_F_ACK);
+	struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+
+	ndm->ndm_family = AF_INET;
+	ndm->ndm_ifindex = ifindex;
+	mnl_attr_put_u32(nlh, NDA_DST, htonl(addr));
+	return nl_talk(nl, nlh, NULL, NULL);
 }

@@ -46,6 +46,9 @@ struct nl_route {
 };
 
 typedef int (*nl_link_cb)(const struct nl_link *link, void *data);
+/* Called for each IPv4 route of the main table; a non-zero return ends the
+ * dump with that value. */
+typedef int (*nl_route_cb)(const struct nl_route *route, void *data);
 
 int nl_open(struct nl *nl);
 void nl_close(struct nl *nl);
@@ -65,6 +68,12 @@ int nl_addr_find(struct nl *nl, int ifindex, uint32_t addr, uint8_t prefix_len);
 
 int nl_route_add(struct nl *nl, const struct nl_route *r);
 int nl_route_find(struct nl *nl, const struct nl_route *r);
+int nl_route_del(struct nl *nl, const struct nl_route *r);
+int nl_route_dump(struct nl *nl, nl_route_cb cb, void *data);
+
+/* addr in host order. */
+int nl_neigh_managed_add(struct nl *nl, int ifindex, uint32_t addr);
+int nl_neigh_del(struct nl *nl, int ifindex, uint32_t addr);
 
 void nl_mac_format(const unsigned char mac[6], char buf[18]);
 

@@ -14,6 +14,7 @@
 #include "dp.h"
 #include "histogram.h"
 #include "k8s.h"
+#include "node_routes.h"
 #include "reconcile.h"
 
 #define AGENT_MAX_DEVICES 8
@@ -29,6 +30,7 @@ struct agent_opts {
 	char log_level[16];
 	char node_ip[64]; /* "": the Node's InternalIP */
 	char pod_cidr[64]; /* "": the Node's podCIDR */
+	char cluster_cidr[64]; /* all pods' CIDR: routed by the datapath; "": by the stack */
 	unsigned int mtu; /* 0: the first device's */
 	unsigned int maglev_m;
 	unsigned int max_services, max_backends, max_conntrack, max_endpoints;
@@ -67,6 +69,9 @@ struct agent {
 	uint32_t pod_cidr;
 	uint8_t pod_cidr_len;
 	bool node_state_written;
+	struct node_routes *routes; /* to the other nodes' pod CIDRs */
+	struct node_routes_stats route_stats; /* as of the last sync */
+	time_t routes_retry;
 
 	/* Observability. */
 	struct histogram event_to_map;

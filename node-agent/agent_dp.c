@@ -137,6 +137,15 @@ int agent_dp_start(struct agent *a, char *err, size_t len)
 		a->pod_cidr = htonl(p.addr);
 		a->pod_cidr_len = p.len;
 	}
+	if (a->o.cluster_cidr[0]) {
+		if (ip4_prefix_parse(a->o.cluster_cidr, &p)) {
+			snprintf(err, len, "--cluster-cidr %s: not an IPv4 CIDR",
+				 a->o.cluster_cidr);
+			return -EINVAL;
+		}
+		o.cluster_mask = p.len ? htonl(~0u << (32 - p.len)) : 0;
+		o.cluster_net = htonl(p.addr) & o.cluster_mask;
+	}
 	o.node_ip = a->node_ip;
 	ret = dp_load(&a->dp, &o, msg, sizeof(msg));
 	if (ret) {
@@ -247,7 +256,14 @@ void agent_dp_stop(struct agent *a)
 
 int agent_cleanup(const struct agent_opts *o, char *err, size_t len)
 {
+	unsigned int routes = 0;
 	int ret = dp_cleanup(o->bpffs_root, err, len);
+	int rc = node_routes_flush(&routes);
+
+	if (rc && !ret) {
+		ret = rc;
+		snprintf(err, len, "cannot remove the routes to other nodes: %s", strerror(-rc));
+	}
 
 	if (unlink(o->node_state_file) && errno != ENOENT && !ret) {
 		ret = -errno;

@@ -195,6 +195,12 @@ static int metrics(void *ctx, FILE *out)
 			(unsigned long long)rs->services_deleted,
 			(unsigned long long)rs->backends_set,
 			(unsigned long long)rs->backends_deleted, (unsigned long long)rs->errors);
+	fprintf(out,
+		"# HELP xcni_node_routes Routes to other nodes' pod CIDRs in place.\n"
+		"# TYPE xcni_node_routes gauge\nxcni_node_routes %u\n"
+		"# HELP xcni_node_route_failures Routes the kernel refused at the last sync.\n"
+		"# TYPE xcni_node_route_failures gauge\nxcni_node_route_failures %u\n",
+		a->route_stats.routes, a->route_stats.failed);
 	fprintf(out, "# TYPE xcni_ready gauge\nxcni_ready %d\n", a->dp_loaded && a->lb_synced);
 	return 200;
 }
@@ -251,6 +257,7 @@ static int status(void *ctx, FILE *out)
 		cJSON_AddNumberToObject(root, "backends", reconciler_stats(a->rec)->backends);
 	}
 	cJSON_AddNumberToObject(root, "adoptedServices", a->adopted_services);
+	cJSON_AddNumberToObject(root, "nodeRoutes", a->route_stats.routes);
 	devs = cJSON_AddArrayToObject(root, "devices");
 	for (int i = 0; devs && i < a->n_devices; i++) {
 		cJSON *d = cJSON_CreateObject();

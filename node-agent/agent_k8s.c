@@ -154,6 +154,28 @@ static void node_set(struct agent *a, const struct k8s_node *n)
 		agent_dp_set_node(a);
 }
 
+static void routes_set(struct agent *a, const struct k8s_node *n)
+{
+	if (node_routes_set(a->routes, n->meta.name, n->pod_cidr, n->pod_cidr_len, n->internal_ip))
+		log_error("route_state_failed", "node=%s error=\"out of memory\"", n->meta.name);
+}
+
+/* Routes follow the Node list once it is complete; a route the kernel
+ * refused is retried a second later. */
+static void routes_sync(struct agent *a)
+{
+	time_t now = time(NULL);
+	int err;
+
+	if (!a->synced[K8S_NODE] || !node_routes_dirty(a->routes) || now < a->routes_retry)
+		return;
+	err = node_routes_sync(a->routes, &a->route_stats);
+	if (err)
+		log_error("route_sync_failed", "error=\"%s\"", strerror(-err));
+	if (err || node_routes_dirty(a->routes))
+		a->routes_retry = now + 1;
+}
+
 /* The callbacks run inside the client's poll; the HTTP thread may be
  * reading the index at the same time. */
 static void on_upsert(void *ctx, enum k8s_kind kind, const void *old, const void *obj)
@@ -172,6 +194,7 @@ static void on_upsert(void *ctx, enum k8s_kind kind, const void *old, const void
 		break;
 	case K8S_NODE:
 		node_set(a, obj);
+		routes_set(a, obj);
 		break;
 	default:
 		break; /* cached for NetworkPolicy, which comes next */
@@ -188,6 +211,8 @@ static void on_remove(void *ctx, enum k8s_kind kind, const void *old)
 		service_set(a, old, NULL);
 	else if (kind == K8S_ENDPOINT_SLICE)
 		slice_detach(a, old);
+	else if (kind == K8S_NODE)
+		node_routes_remove(a->routes, ((const struct k8s_node *)old)->meta.name);
 	pthread_mutex_unlock(&a->lock);
 }
 
@@ -256,6 +281,7 @@ void agent_k8s_process(struct agent *a)
 	char key[512];
 	int err;
 
+	routes_sync(a);
 	if (!a->dp_loaded || !a->synced[K8S_SERVICE] || !a->synced[K8S_ENDPOINT_SLICE])
 		return;
 	if (a->resync || !a->lb_synced) {
@@ -300,7 +326,8 @@ int agent_k8s_start(struct agent *a, char *err, size_t len)
 
 	a->svcs = htab_new();
 	a->dirty = htab_new();
-	if (!a->svcs || !a->dirty) {
+	a->routes = node_routes_new(a->o.node_name);
+	if (!a->svcs || !a->dirty || !a->routes) {
 		snprintf(err, len, "out of memory");
 		return -ENOMEM;
 	}
@@ -353,4 +380,6 @@ void agent_k8s_stop(struct agent *a)
 	htab_free(a->svcs, svc_free);
 	htab_free(a->dirty, free);
 	a->svcs = a->dirty = NULL;
+	node_routes_free(a->routes);
+	a->routes = NULL;
 }

@@ -48,6 +48,8 @@ static const struct opt_def defs[] = {
 	STR(log_level, "debug | info | warn | error (default info)"),
 	STR(node_ip, "node IP (default: the Node's InternalIP)"),
 	STR(pod_cidr, "pod CIDR (default: the Node's podCIDR)"),
+	STR(cluster_cidr, "all pods' CIDR: pod-to-pod traffic is routed by the datapath "
+			  "(default none: by the stack)"),
 	UINT(mtu, "pod MTU (default: the first device's)"),
 	UINT(maglev_m, "Maglev table size, prime (default 16381)"),
 	UINT(max_services, "services map size"),

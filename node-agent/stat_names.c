@@ -16,6 +16,7 @@ static const struct {
 	[STAT_DROP_CT_FULL] = { "ct_full", "drop" },
 	[STAT_DROP_NO_ROOM] = { "no_room", "drop" },
 	[STAT_FRAGMENT] = { "fragment", "event" },
+	[STAT_POD_FORWARD] = { "pod_forward", "event" },
 };
 
 const char *stat_name(int reason)

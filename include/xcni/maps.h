@@ -23,7 +23,10 @@ struct dp_config {
 	__be32 node_ip; /* source of SNAT for NodePort traffic to remote backends */
 	__u32 maglev_m;
 	__u32 clock; /* seconds, advanced by user space: no helper on the fast path */
-	__u32 pad;
+	/* The cluster's pod CIDR (0/0: none): traffic between pods is routed
+	 * by tc_pod itself, past the stack's netfilter. */
+	__be32 cluster_net;
+	__be32 cluster_mask;
 };
 
 /* Map-full events per map, so a full map is counted, never silent. */

@@ -17,6 +17,7 @@ enum stat_reason {
 	STAT_DROP_CT_FULL, /* the conntrack map refused an entry */
 	STAT_DROP_NO_ROOM, /* the packet could not be resized */
 	STAT_FRAGMENT, /* a non-first fragment, passed on untouched */
+	STAT_POD_FORWARD, /* pod to pod, untranslated, delivered by the datapath */
 	STAT_MAX,
 };
 

@@ -130,6 +130,8 @@ static int write_config(const struct datapath *dp, const struct dp_opts *o)
 	if (bpf_map_lookup_elem(dp->fd_config, &zero, &cfg))
 		memset(&cfg, 0, sizeof(cfg));
 	cfg.node_ip = o->node_ip;
+	cfg.cluster_net = o->cluster_net & o->cluster_mask;
+	cfg.cluster_mask = o->cluster_mask;
 	cfg.maglev_m = dp->maglev_m;
 	return bpf_map_update_elem(dp->fd_config, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }

@@ -24,6 +24,7 @@ struct dp_opts {
 	uint32_t max_affinity;
 	uint32_t max_endpoints;
 	uint32_t node_ip; /* network order */
+	uint32_t cluster_net, cluster_mask; /* network order; 0: no pod routing */
 	/* A bpffs root (mounted if need be) to pin maps and programs under and
 	 * to reuse pinned maps from; NULL: nothing pinned. See dp_pin.h. */
 	const char *pin_root;
