@@ -37,6 +37,7 @@ struct agent_opts {
 	unsigned int ct_gc_interval; /* seconds */
 	unsigned int watch_timeout; /* seconds; 0: random 300..600 as client-go */
 	bool cleanup;
+	bool print_config; /* --print-config: show the effective options, exit */
 };
 
 struct agent_device {
@@ -86,6 +87,7 @@ struct agent {
 int agent_opts_parse(struct agent_opts *o, int argc, char **argv, char *err, size_t len);
 void agent_opts_usage(FILE *out);
 void agent_opts_print_names(FILE *out);
+int agent_opts_print_config(const struct agent_opts *o, FILE *out);
 
 /* agent_dp.c: bring-up, timers and teardown of the datapath. */
 int agent_dp_start(struct agent *a, char *err, size_t len);
@@ -99,6 +101,8 @@ int agent_k8s_start(struct agent *a, char *err, size_t len);
 void agent_k8s_process(struct agent *a);
 void agent_k8s_stop(struct agent *a);
 int agent_k8s_poll(struct agent *a, int timeout_ms);
+/* --print-resources: "GROUP/RESOURCE" per watched kind (core: empty group). */
+void agent_k8s_print_resources(FILE *out);
 
 /* agent_http.c */
 struct http_server *agent_http_start(struct agent *a, char *err, size_t len);

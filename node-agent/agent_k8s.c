@@ -312,6 +312,40 @@ static const char *const field_selectors[K8S_KIND_MAX] = {
 	[K8S_POD] = "spec.nodeName=%s",
 };
 
+/* The kinds the agent runs an informer for: every kind the decoder knows
+ * a collection path for. --print-resources and the informers both ask
+ * this, so the DaemonSet's ClusterRole is checked against what runs. */
+static bool kind_watched(enum k8s_kind kind)
+{
+	return k8s_kind_path(kind) && k8s_kind_resource(kind);
+}
+
+/* The API group of a collection path: "" for /api/v1/..., G for
+ * /apis/G/V/.... */
+static void path_group(const char *path, char *out, size_t len)
+{
+	const char *g, *end;
+
+	out[0] = '\0';
+	if (strncmp(path, "/apis/", 6))
+		return;
+	g = path + 6;
+	end = strchr(g, '/');
+	snprintf(out, len, "%.*s", end ? (int)(end - g) : (int)strlen(g), g);
+}
+
+void agent_k8s_print_resources(FILE *out)
+{
+	char group[128];
+
+	for (int kind = 0; kind < K8S_KIND_MAX; kind++) {
+		if (!kind_watched(kind))
+			continue;
+		path_group(k8s_kind_path(kind), group, sizeof(group));
+		fprintf(out, "%s/%s\n", group, k8s_kind_resource(kind));
+	}
+}
+
 int agent_k8s_start(struct agent *a, char *err, size_t len)
 {
 	struct informer_handler h = {
@@ -348,6 +382,8 @@ int agent_k8s_start(struct agent *a, char *err, size_t len)
 			.watch_timeout_s = a->o.watch_timeout,
 		};
 
+		if (!kind_watched(kind))
+			continue;
 		if (field_selectors[kind]) {
 			snprintf(fs, sizeof(fs), field_selectors[kind], a->o.node_name);
 			spec.field_selector = fs;

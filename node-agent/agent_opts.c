@@ -1,7 +1,7 @@
 /* xcni-agent's options: one table serves the command line (--name value),
  * the config file (--config FILE, a JSON object with the same names, as
- * the DaemonSet's ConfigMap holds it) and --print-options. The command
- * line wins over the file. */
+ * the DaemonSet's ConfigMap holds it), --print-options and --print-config.
+ * The command line wins over the file. */
 #include <errno.h>
 #include <getopt.h>
 #include <stddef.h>
@@ -182,7 +182,10 @@ void agent_opts_usage(FILE *out)
 		"usage: xcni-agent [--config FILE] [--OPTION VALUE]... [--cleanup]\n"
 		"  --config FILE     a JSON object of the options below\n"
 		"  --cleanup         remove every pin, link and file the agent made, then exit\n"
-		"  --print-options   list the option names\n");
+		"  --print-options   list the option names\n"
+		"  --print-config    check the options, print them as JSON (every name), exit\n"
+		"  --print-resources list the API resources the agent watches (GROUP/RESOURCE;\n"
+		"                    the core group is empty), exit\n");
 	for (size_t i = 0; i < N_DEFS; i++) {
 		dashed(defs[i].name, name, sizeof(name));
 		fprintf(out, "  --%-18s %s\n", name, defs[i].help);
@@ -199,11 +202,42 @@ void agent_opts_print_names(FILE *out)
 	}
 }
 
-/* Returns 0, 1 when the caller should exit 0 (help, --print-options), or
+/* The effective options as one JSON object, in the config file's format:
+ * what --print-config shows after the file and the flags are applied. */
+int agent_opts_print_config(const struct agent_opts *o, FILE *out)
+{
+	cJSON *root = cJSON_CreateObject();
+	char name[64], *text;
+	int ret = -ENOMEM;
+
+	if (!root)
+		return ret;
+	for (size_t i = 0; i < N_DEFS; i++) {
+		const char *p = (const char *)o + defs[i].off;
+
+		dashed(defs[i].name, name, sizeof(name));
+		if (defs[i].type == OPT_STR ?
+			    !cJSON_AddStringToObject(root, name, p) :
+			    !cJSON_AddNumberToObject(root, name, *(const unsigned int *)p))
+			goto out;
+	}
+	text = cJSON_Print(root);
+	if (!text)
+		goto out;
+	fprintf(out, "%s\n", text);
+	free(text);
+	ret = 0;
+out:
+	cJSON_Delete(root);
+	return ret;
+}
+
+/* Returns 0, 1 when the caller should exit 0 (help, --print-options,
+ * --print-resources), or
  * a negative errno with err set. */
 int agent_opts_parse(struct agent_opts *o, int argc, char **argv, char *err, size_t len)
 {
-	struct option lo[N_DEFS + 5];
+	struct option lo[N_DEFS + 7];
 	char names[N_DEFS][64];
 	const char *config = NULL;
 	int c, idx, ret;
@@ -217,7 +251,9 @@ int agent_opts_parse(struct agent_opts *o, int argc, char **argv, char *err, siz
 	lo[N_DEFS + 1] = (struct option){ "cleanup", no_argument, NULL, 'C' };
 	lo[N_DEFS + 2] = (struct option){ "print-options", no_argument, NULL, 'P' };
 	lo[N_DEFS + 3] = (struct option){ "help", no_argument, NULL, 'h' };
-	lo[N_DEFS + 4] = (struct option){ 0 };
+	lo[N_DEFS + 4] = (struct option){ "print-config", no_argument, NULL, 'K' };
+	lo[N_DEFS + 5] = (struct option){ "print-resources", no_argument, NULL, 'R' };
+	lo[N_DEFS + 6] = (struct option){ 0 };
 
 	/* The file first, so that flags override it. */
 	opterr = 0;
@@ -240,6 +276,12 @@ int agent_opts_parse(struct agent_opts *o, int argc, char **argv, char *err, siz
 			break;
 		case 'P':
 			agent_opts_print_names(stdout);
+			return 1;
+		case 'K':
+			o->print_config = true;
+			break;
+		case 'R':
+			agent_k8s_print_resources(stdout);
 			return 1;
 		case 'h':
 			agent_opts_usage(stdout);

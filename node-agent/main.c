@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "agent.h"
+#include "dp_pin.h"
 #include "http_server.h"
 #include "log.h"
 
@@ -72,6 +73,7 @@ out:
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
+	enum dp_xdp_mode xdp_mode;
 	enum log_level level;
 	char err[1024];
 	int ret;
@@ -89,6 +91,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_set_level(level);
+	/* Checked here too so that --print-config refuses what the datapath
+	 * bring-up would. */
+	if (dp_xdp_mode_parse(agent.o.xdp_mode, &xdp_mode)) {
+		fprintf(stderr,
+			"xcni-agent: --xdp-mode %s: expected auto, native, generic or offload\n",
+			agent.o.xdp_mode);
+		return 2;
+	}
+	if (agent.o.print_config)
+		return agent_opts_print_config(&agent.o, stdout) ? 1 : 0;
 	if (agent.o.cleanup) {
 		ret = agent_cleanup(&agent.o, err, sizeof(err));
 		if (ret) {

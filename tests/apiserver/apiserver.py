@@ -75,10 +75,20 @@ RESOURCES = {
                  True, (), False, ()),
         Resource("networkpolicies", "NetworkPolicy", "networking.k8s.io", "v1",
                  True, ("netpol",), False, ()),
+        # Stored as given, with no kind-specific defaults or validation: what
+        # a deployment's manifests (deploy/) create besides the kinds above.
+        Resource("configmaps", "ConfigMap", "", "v1", True, ("cm",), False, ()),
+        Resource("serviceaccounts", "ServiceAccount", "", "v1", True, ("sa",), False, ()),
+        Resource("daemonsets", "DaemonSet", "apps", "v1", True, ("ds",), True, ()),
+        Resource("clusterroles", "ClusterRole", "rbac.authorization.k8s.io", "v1",
+                 False, (), False, ()),
+        Resource("clusterrolebindings", "ClusterRoleBinding", "rbac.authorization.k8s.io",
+                 "v1", False, (), False, ()),
     )
 }
 
-GROUP_VERSIONS = ("discovery.k8s.io/v1", "networking.k8s.io/v1")
+GROUP_VERSIONS = ("discovery.k8s.io/v1", "networking.k8s.io/v1", "apps/v1",
+                  "rbac.authorization.k8s.io/v1")
 VERBS = ["create", "delete", "deletecollection", "get", "list", "patch",
          "update", "watch"]
 # /version: kubectl's dispatcher picks its client by this minor.
@@ -551,6 +561,12 @@ SMP_MERGE_KEYS = {
              ("spec", "volumes"): "name", ("status", "conditions"): "type",
              ("status", "podIPs"): "ip"},
     "nodes": {("status", "addresses"): "type", ("status", "conditions"): "type"},
+    "daemonsets": {("spec", "template", "spec", "containers"): "name",
+                   ("spec", "template", "spec", "initContainers"): "name",
+                   ("spec", "template", "spec", "volumes"): "name",
+                   ("spec", "template", "spec", "*", "*", "env"): "name",
+                   ("spec", "template", "spec", "*", "*", "ports"): "containerPort",
+                   ("spec", "template", "spec", "*", "*", "volumeMounts"): "mountPath"},
     "*": {("metadata", "ownerReferences"): "uid"},
 }
 
@@ -1136,6 +1152,10 @@ class Admission:
                                          f"Invalid value: {p['endPort']}: must be greater than "
                                          "or equal to `port`"))
         bump_generation(pol, old, ("spec",))
+
+    def daemonsets(self, ds, old, errs):
+        # Only what a rollout watcher reads: generation follows the spec.
+        bump_generation(ds, old, ("spec",))
 
 
 def valid_ip(text, version):

@@ -379,7 +379,8 @@ class DiscoveryTests(Base):
         groups = self.c.ok("GET", "/apis")
         self.assertEqual(groups["kind"], "APIGroupList")
         self.assertEqual(sorted(g["name"] for g in groups["groups"]),
-                         ["discovery.k8s.io", "networking.k8s.io"])
+                         ["apps", "discovery.k8s.io", "networking.k8s.io",
+                          "rbac.authorization.k8s.io"])
         core = {r["name"]: r for r in self.c.ok("GET", "/api/v1")["resources"]}
         for name in ("services", "services/status", "endpoints", "nodes", "nodes/status",
                      "pods", "pods/status", "namespaces", "namespaces/status"):
@@ -393,6 +394,21 @@ class DiscoveryTests(Base):
         net = self.c.ok("GET", "/apis/networking.k8s.io/v1")["resources"]
         self.assertEqual(net[0]["shortNames"], ["netpol"])
         self.assertEqual(self.c.ok("GET", "/apis/networking.k8s.io")["kind"], "APIGroup")
+
+    def test_deployment_kinds_are_advertised_with_their_scope(self):
+        core = {r["name"]: r for r in self.c.ok("GET", "/api/v1")["resources"]}
+        self.assertEqual((core["configmaps"]["kind"], core["configmaps"]["namespaced"]),
+                         ("ConfigMap", True))
+        self.assertEqual(core["serviceaccounts"]["shortNames"], ["sa"])
+        apps = {r["name"]: r for r in self.c.ok("GET", "/apis/apps/v1")["resources"]}
+        self.assertEqual(sorted(apps), ["daemonsets", "daemonsets/status"])
+        self.assertTrue(apps["daemonsets"]["namespaced"])
+        rbac = self.c.ok("GET", "/apis/rbac.authorization.k8s.io/v1")["resources"]
+        self.assertEqual(sorted((r["name"], r["kind"], r["namespaced"]) for r in rbac),
+                         [("clusterrolebindings", "ClusterRoleBinding", False),
+                          ("clusterroles", "ClusterRole", False)])
+        self.assertEqual(self.c.ok("GET", "/apis/apps")["preferredVersion"]["groupVersion"],
+                         "apps/v1")
 
     def test_openapi_v2_is_the_five_byte_protobuf_and_v3_is_404(self):
         st, h, body = self.c.raw("GET", "/openapi/v2", headers={
@@ -441,6 +457,37 @@ class ObjectTests(Base):
         self.assertNotIn("kind", lst["items"][0])
         self.assertNotIn("apiVersion", lst["items"][0])
         self.assertEqual(lst["metadata"]["resourceVersion"], str(before + 2))
+
+    def test_generic_kinds_round_trip_in_their_scope(self):
+        cm = self.mk(self.p + "/configmaps", {"metadata": {"name": "cfg"},
+                                              "data": {"agent.json": "{}"}})
+        self.assertEqual((cm["metadata"]["namespace"], cm["data"]), (self.ns, {"agent.json": "{}"}))
+        got = self.c.ok("GET", self.p + "/configmaps/cfg")
+        self.assertEqual((got["kind"], got["apiVersion"]), ("ConfigMap", "v1"))
+        role = {"metadata": {"name": f"{self.ns}-reader"},
+                "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}
+        self.mk("/apis/rbac.authorization.k8s.io/v1/clusterroles", role)
+        got = self.c.ok("GET", f"/apis/rbac.authorization.k8s.io/v1/clusterroles/{self.ns}-reader")
+        self.assertEqual((got["kind"], got["rules"]), ("ClusterRole", role["rules"]))
+        self.assertNotIn("namespace", got["metadata"])
+        st, err = self.c.req("POST", self.p.replace("/api/v1", "/apis/rbac.authorization.k8s.io/v1")
+                             + "/clusterroles", role)
+        self.assertStatus(st, err, 404, "NotFound")
+        ds = {"metadata": {"name": "agent"}, "spec": {"template": {"spec": {"containers": [
+            {"name": "a", "image": "x"}]}}}}
+        url = f"/apis/apps/v1/namespaces/{self.ns}/daemonsets"
+        self.assertEqual(self.mk(url, ds)["metadata"]["generation"], 1)
+        ds["spec"]["template"]["spec"]["containers"][0]["image"] = "y"
+        self.assertEqual(self.c.ok("PUT", url + "/agent", ds)["metadata"]["generation"], 2)
+        out = self.c.ok("PATCH", url + "/agent", {"spec": {"template": {"spec": {"containers": [
+            {"name": "b", "image": "z"}]}}}},
+            headers={"Content-Type": "application/strategic-merge-patch+json"})
+        self.assertEqual([c["name"] for c in out["spec"]["template"]["spec"]["containers"]],
+                         ["a", "b"])  # merged by name, as the Go type's patchMergeKey
+        self.c.ok("DELETE", f"/api/v1/namespaces/{self.ns}")
+        st, _ = self.c.req("GET", url + "/agent")
+        self.assertEqual(st, 404)
+        self.c.ok("GET", f"/apis/rbac.authorization.k8s.io/v1/clusterroles/{self.ns}-reader")
 
     def test_generate_name_and_dry_run(self):
         obj = self.mk(self.p + "/services", {"metadata": {"generateName": "gen-"},
@@ -1594,6 +1641,29 @@ ports:
 """
 
 
+DS_YAML = """apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: kubectl-reader}
+rules:
+- {apiGroups: [""], resources: [pods], verbs: [get, list, watch]}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers:
+      - name: agent
+        image: %s
+        env: [{name: A, value: "1"}]
+        volumeMounts: [{name: run, mountPath: /run/x}]
+      volumes: [{name: run, hostPath: {path: /run/x}}]
+"""
+
+
 @unittest.skipUnless(os.access(KUBECTL, os.X_OK), f"{KUBECTL} not installed")
 class KubectlTests(unittest.TestCase):
     """kubectl 1.33 (and a quick pass of older clients) against the server,
@@ -1726,6 +1796,23 @@ class KubectlTests(unittest.TestCase):
         self.assertEqual(lines[0].split()[:2], ["EVENT", "NAME"])
         self.assertEqual(lines[1].split()[:2], ["ADDED", "web"])
         self.assertEqual(lines[2].split()[:2], ["MODIFIED", "web"])
+
+    def test_5b_apply_daemonset_and_rbac_twice(self):
+        f = self.file("ds.yaml", DS_YAML % "agent:1")
+        out = self.kubectl("apply", "-f", f)
+        for what in ("clusterrole.rbac.authorization.k8s.io/kubectl-reader created",
+                     "daemonset.apps/agent created"):
+            self.assertIn(what, out)
+        self.assertEqual(self.kubectl("apply", "-f", f).count("unchanged"), 2)
+        out = self.kubectl("apply", "-f", self.file("ds.yaml", DS_YAML % "agent:2"))
+        self.assertIn("daemonset.apps/agent configured", out)
+        ds = json.loads(self.kubectl("get", "ds", "agent", "-o", "json"))
+        self.assertEqual([c["image"] for c in ds["spec"]["template"]["spec"]["containers"]],
+                         ["agent:2"])
+        self.assertEqual(ds["metadata"]["generation"], 2)
+        self.kubectl("delete", "-f", f)
+        st, _ = self.c.req("GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles/kubectl-reader")
+        self.assertEqual(st, 404)
 
     def test_6_create_ns_and_delete(self):
         self.assertIn("namespace/kubectl-made created", self.kubectl("create", "ns", "kubectl-made"))
