@@ -1,71 +1,104 @@
 #!/usr/bin/env bash
-# make demo: until the lab cluster exists (issue 5), this runs the CNI
-# plugin end to end on two pods of one node, driven by cnitool (libcni), and
-# says what each step proves. Everything lives in network namespaces it
-# creates and removes; the machine's own network is not touched.
+# make demo: the lab cluster (tests/lab/lab) with two nodes, three HTTP
+# backends and a NodePort Service created with kubectl, and what each step
+# proves. KEEP=1 leaves the lab up to explore. Everything lives in network
+# namespaces the lab creates and removes; the machine's own network is not
+# touched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-id=xd$$
-node=$id-node
-work=$(mktemp -d)
-export NETCONFPATH=$work/net.d CNI_PATH=$work/bin
-cnitool=${CNITOOL:-/usr/local/bin/cnitool}
+lab=tests/lab/lab
+started=$(date +%s)
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+say() { printf '    %s\n' "$*"; }
+fail() {
+	printf '\033[31mdemo failed: %s\033[0m\n' "$*" >&2
+	exit 1
+}
 
 cleanup() {
-	for p in a b; do
-		nsenter --net=/run/netns/$node "$cnitool" del demo /run/netns/$id-$p >/dev/null 2>&1 || true
-		ip netns del $id-$p 2>/dev/null || true
-	done
-	ip netns del $node 2>/dev/null || true
-	rm -rf "$work" /var/lib/cni/results/*"$id"* 2>/dev/null || true
+	if [ "${KEEP:-0}" = 1 ]; then
+		return
+	fi
+	step "Tearing the lab down (no namespace, pin, process or file is left)"
+	$lab down
 }
 trap cleanup EXIT
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
-in_node() { nsenter --net=/run/netns/$node "$@"; }
+step "Bringing up the lab: a control plane (the test API server), two nodes and an outside host on one L2 segment"
+$lab up 2
+say "Each node runs xcni-agent: xdp_node on its device, routes to the other node's pod CIDR from the Node objects."
+$lab status | sed 's/^/    /'
 
-echo "xcni demo: the CNI plugin alone (the lab cluster with the datapath comes later)."
-mkdir -p "$NETCONFPATH" "$CNI_PATH"
-ln -s "$PWD/build/xcni" "$CNI_PATH/xcni"
-cat >"$NETCONFPATH/10-demo.conflist" <<CONF
-{"cniVersion":"1.0.0","name":"demo","plugins":[{"type":"xcni","mtu":1450,
- "ipam":{"subnet":"10.244.7.0/24","dataDir":"$work/ipam"}}]}
-CONF
-step "A node (network namespace $node) and two pod sandboxes"
-ip netns add $node
-ip netns add $id-a
-ip netns add $id-b
-cat "$NETCONFPATH/10-demo.conflist"
+step "Three backend pods serving HTTP (web1 and web3 on node1, web2 on node2) and a client pod on node2"
+say "The lab runs the xcni binary as kubelet's runtime would (CNI env, config on stdin) and creates the Pod objects."
+for spec in node1:web1 node2:web2 node1:web3; do
+	ip=$($lab pod add "${spec%%:*}" "${spec#*:}" app=web)
+	$lab serve "${spec#*:}"
+	say "${spec#*:} on ${spec%%:*}: $ip (busybox httpd on :8080)"
+done
+ip=$($lab pod add node2 client)
+say "client on node2: $ip"
 
-step "ADD through cnitool (libcni, as container runtimes call plugins)"
-in_node "$cnitool" add demo /run/netns/$id-a | tee "$work/a.json"
-in_node "$cnitool" add demo /run/netns/$id-b >"$work/b.json"
-a=$(jq -r '.ips[0].address' "$work/a.json")
-b=$(jq -r '.ips[0].address' "$work/b.json")
-echo "pod a: $a   pod b: $b"
+step "A NodePort Service, created with kubectl (the endpoints controller's EndpointSlice is written by the lab)"
+$lab kubectl apply -f - <<'EOF'
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: 8080, protocol: TCP}]
+EOF
+$lab slice web web1 web2 web3
+vip=$($lab kubectl get svc web -o jsonpath='{.spec.clusterIP}')
+nodeport=$($lab kubectl get svc web -o jsonpath='{.spec.ports[0].nodePort}')
+$lab kubectl get svc web | sed 's/^/    /'
+for _ in $(seq 1 50); do
+	[ "$($lab xcnictl node1 -o json services | jq length)" -ge 2 ] && break
+	sleep 0.1
+done
 
-step "Inside pod a: eth0 with its address and a default route via the gateway"
-nsenter --net=/run/netns/$id-a ip -br addr show eth0
-nsenter --net=/run/netns/$id-a ip route
+step "The client pod on node2 reaches the ClusterIP $vip: tc_pod picks a backend (Maglev), local or on node1"
+seen=""
+for i in $(seq 1 12); do
+	out=$($lab exec client curl -s --max-time 3 "http://$vip/") || fail "request $i to the ClusterIP got no answer"
+	seen="$seen $out"
+done
+for b in web1 web2 web3; do
+	n=$(tr ' ' '\n' <<<"$seen" | grep -c "^$b\$" || true)
+	say "$b answered $n of 12"
+done
+[ "$(tr ' ' '\n' <<<"$seen" | sort -u | grep -c web)" = 3 ] || fail "not every backend answered"
+say "Proven: ClusterIP load balancing over all three backends, across nodes by native routing."
 
-step "On the node: one host veth per pod, a /32 route to each, the gateway on each veth"
-in_node ip -br link show type veth
-in_node ip route
+step "The outside host (not a cluster member) reaches NodePort $nodeport on both nodes"
+for node in node1 node2; do
+	addr=$($lab exec "$node" ip -4 -o addr show dev lan0 | awk '{print $4}' | cut -d/ -f1)
+	for i in 1 2 3; do
+		out=$($lab exec outside curl -s --max-time 3 "http://$addr:$nodeport/cgi-bin/who") ||
+			fail "NodePort on $node gave no answer"
+		say "$addr:$nodeport -> $out"
+	done
+done
+say "Proven: xdp_node translates NodePort traffic on the node's device (to local pods by devmap"
+say "redirect, to the other node's pods with SNAT by XDP_TX) and translates the replies back."
 
-step "Traffic: pod a pings its gateway and pod b"
-nsenter --net=/run/netns/$id-a ping -c2 -W2 10.244.7.1
-nsenter --net=/run/netns/$id-a ping -c2 -W2 "${b%/*}"
+step "The datapath's counters (xcnictl stats on node1)"
+$lab xcnictl node1 stats | sed 's/^/    /'
 
-step "CHECK passes; after removing pod a's address it fails and says why"
-in_node "$cnitool" check demo /run/netns/$id-a && echo "CHECK: ok"
-nsenter --net=/run/netns/$id-a ip addr del "$a" dev eth0
-in_node "$cnitool" check demo /run/netns/$id-a || echo "(CHECK failed as it should)"
+printf '\n\033[1mdemo done in %ss\033[0m\n' $(($(date +%s) - started))
+if [ "${KEEP:-0}" = 1 ]; then
+	cat <<EOF
 
-step "DEL both pods: veths, routes and addresses are gone"
-in_node "$cnitool" del demo /run/netns/$id-a
-in_node "$cnitool" del demo /run/netns/$id-b
-echo "host veths left: $(in_node ip -o link show type veth | wc -l)"
-echo "addresses still allocated: $(ls "$work/ipam/demo" | grep -cE '^[0-9.]+$' || true)"
-
-step "Done: the CNI plugin wired, checked and removed two pods. Cleaning up."
+The lab is still up. Try:
+  $lab status
+  $lab kubectl get svc,endpointslices,nodes
+  $lab exec client curl -s http://$vip/
+  $lab exec outside curl -s http://10.99.0.11:$nodeport/cgi-bin/who
+  $lab xcnictl node1 services      (also: backends, conntrack, stats, status)
+  $lab pod add node2 web4 app=web && $lab serve web4 && $lab slice web web1 web2 web3 web4
+  $lab down                        (removes everything)
+EOF
+fi
