@@ -24,7 +24,8 @@ static __always_inline int fib_redirect(struct __sk_buff *skb, struct pkt *p, __
 	fib.family = 2; /* AF_INET */
 	fib.tos = ip->tos;
 	fib.l4_protocol = ip->protocol;
-	fib.tot_len = bpf_ntohs(ip->tot_len);
+	/* No tot_len: the kernel then checks the skb against the egress MTU
+	 * itself, GSO-aware (a pod's 64 KB TSO packets are fine). */
 	fib.ipv4_src = ip->saddr;
 	fib.ipv4_dst = ip->daddr;
 	fib.ifindex = skb->ifindex;

@@ -9,6 +9,7 @@
  * (rx checksum offload off: veth would otherwise vouch for it). */
 #include "unit.h"
 
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
@@ -238,6 +239,40 @@ static void test_nodeport_to_a_remote_backend_goes_back_out_of_the_wire(void **s
 	assert_true(harness_stat(&dp, STAT_TX) > tx);
 }
 
+/* Pod A to pod C itself, no service: with the cluster's pod CIDR in the
+ * config, tc_pod routes A's packets out of the wire by fib lookup (past the
+ * stack), and xdp_node redirects C's answers straight into A's veth. */
+static void test_pod_to_a_remote_pod_is_routed_by_the_datapath(void **state)
+{
+	const char *server =
+		"import socket\n"
+		"s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
+		"s.bind((\"0.0.0.0\",9090)); s.listen(1); c,a=s.accept(); n=0\n"
+		"while n < 1<<20:\n d=c.recv(65536)\n n+=len(d)\n if not d: break\n"
+		"c.sendall((\"peer %s\" % a[0]).encode()); c.close()";
+	const char *client = "import socket,time\n"
+			     "for i in range(50):\n"
+			     " try:\n  s=socket.create_connection((\"" POD_C
+			     "\",9090),timeout=3); break\n"
+			     " except OSError: time.sleep(0.1)\n"
+			     "s.sendall(b\"y\"*(1<<20)); print(s.recv(100).decode())";
+	uint64_t forwarded = harness_stat(&dp, STAT_POD_FORWARD);
+	struct dp_config cfg;
+	uint32_t zero = 0;
+
+	(void)state;
+	assert_int_equal(dp_config_get(&dp, &cfg), 0);
+	cfg.cluster_net = ip4("10.244.0.0");
+	cfg.cluster_mask = htonl(0xffff0000);
+	assert_int_equal(bpf_map_update_elem(dp.fd_config, &zero, &cfg, BPF_ANY), 0);
+	/* The pod's address reaches C: no translation on the way. */
+	transfer(server, client, "peer " POD_A);
+	/* Most of the megabyte (GSO packets of up to 64 KB) went that way. */
+	assert_true(harness_stat(&dp, STAT_POD_FORWARD) > forwarded + 16);
+	cfg.cluster_net = cfg.cluster_mask = 0;
+	assert_int_equal(bpf_map_update_elem(dp.fd_config, &zero, &cfg, BPF_ANY), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +280,7 @@ int main(void)
 			test_tcp_to_a_clusterip_with_a_remote_backend_carries_a_megabyte_both_ways),
 		cmocka_unit_test(test_udp_to_a_clusterip_with_a_remote_backend_gets_its_answer),
 		cmocka_unit_test(test_nodeport_to_a_remote_backend_goes_back_out_of_the_wire),
+		cmocka_unit_test(test_pod_to_a_remote_pod_is_routed_by_the_datapath),
 	};
 
 	return cmocka_run_group_tests_name("live paths", tests, setup, teardown);
