@@ -83,6 +83,23 @@ bool bpffs_mounted_by_us(const char *root)
 	return ours;
 }
 
+/* The system's bpffs mount point, which systemd mounts at boot. Where
+ * nobody did (a minimal init, a fresh container), nothing can be made
+ * under it, as it is a bare sysfs directory: mount the bpffs there as
+ * systemd would, shared by every user, so never unmounted by cleanup. */
+#define SYS_BPFFS "/sys/fs/bpf"
+
+static int mount_sys_bpffs(const char *root)
+{
+	size_t n = strlen(SYS_BPFFS);
+
+	if (strncmp(root, SYS_BPFFS "/", n + 1) || bpffs_is_bpffs(SYS_BPFFS))
+		return -ENOENT;
+	if (mount("bpf", SYS_BPFFS, "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700"))
+		return -errno;
+	return 0;
+}
+
 int bpffs_prepare(const char *root, char *msg, size_t len)
 {
 	static const char *const dirs[] = { XCNI_PIN_MAPS_DIR, XCNI_PIN_PROGS_DIR,
@@ -91,6 +108,8 @@ int bpffs_prepare(const char *root, char *msg, size_t len)
 	int err;
 
 	err = file_mkdir_p(root, 0700);
+	if (err && !mount_sys_bpffs(root))
+		err = file_mkdir_p(root, 0700);
 	if (err) {
 		snprintf(msg, len, "cannot create bpffs root %s: %s", root, strerror(-err));
 		return err;

@@ -635,6 +635,28 @@ static void test_cleanup_inside_a_bpffs_it_did_not_mount_leaves_that_mount(void 
 	assert_true(bpffs_is_bpffs(c->outer));
 }
 
+static void test_a_root_under_an_unmounted_sys_fs_bpf_mounts_the_system_bpffs(void **state)
+{
+	struct ctx *c = *state;
+	char msg[256];
+	struct stat st;
+
+	/* As on a node where nobody mounted it (this mount namespace is the
+	 * test's own): a bare sysfs directory, nothing can be made in it. */
+	umount2("/sys/fs/bpf", MNT_DETACH);
+	assert_false(bpffs_is_bpffs("/sys/fs/bpf"));
+	snprintf(c->root, sizeof(c->root), "/sys/fs/bpf/xcni-test-%d", (int)getpid());
+	load(c, false, (struct dp_opts){ 0 });
+	assert_true(bpffs_is_bpffs("/sys/fs/bpf"));
+	assert_false(bpffs_mounted_by_us("/sys/fs/bpf"));
+	unload(c, false);
+	/* Cleanup takes our root, not the system's mount others share. */
+	assert_int_equal(dp_cleanup(c->root, msg, sizeof(msg)), 0);
+	assert_int_equal(stat(c->root, &st), -1);
+	assert_true(bpffs_is_bpffs("/sys/fs/bpf"));
+	umount2("/sys/fs/bpf", MNT_DETACH);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -654,6 +676,7 @@ int main(void)
 		T(test_refresh_moves_pods_to_the_new_tc_pod),
 		T(test_cleanup_removes_everything_and_is_idempotent),
 		T(test_cleanup_inside_a_bpffs_it_did_not_mount_leaves_that_mount),
+		T(test_a_root_under_an_unmounted_sys_fs_bpf_mounts_the_system_bpffs),
 #undef T
 	};
 
