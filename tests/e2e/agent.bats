@@ -301,3 +301,46 @@ $p:8080
 	[ "$output" = "srv1 srv2 " ]
 	! grep -q 'rotated-token\|Bearer' "$WORK/agent.log"
 }
+
+# libcurl offers HTTP/2 by ALPN; the test API server speaks HTTP/1.1, so an
+# HTTP/2 front (nghttpx, as a load balancer before a real API server would
+# be) carries the agent's lists and watches as HTTP/2 streams.
+@test "agent: over HTTP/2 the watches carry every change, however the events are framed" {
+	local h2=16443
+	kill "$(agent_pid)"
+	wait "$(agent_pid)" 2>/dev/null || true
+	# --conf=/dev/null: not the package's sample config.
+	nsenter --net="/run/netns/$NODE" nghttpx --conf=/dev/null --frontend="127.0.0.1,$h2" \
+		--backend="127.0.0.1,$API_PORT;;tls;sni=localhost" --cacert="$WORK/api/ca.crt" \
+		--backend-read-timeout=5m --accesslog-file="$WORK/h2.log" --no-ocsp \
+		--accesslog-format='$alpn $method $path $status' --workers=1 \
+		--errorlog-file="$WORK/nghttpx.log" "$WORK/api/server.key" "$WORK/api/server.crt" &
+	echo $! >"$WORK/nghttpx.pid"
+	sed "s|server: .*|server: \"https://127.0.0.1:$h2\"|" "$WORK/api/kubeconfig" >"$WORK/kubeconfig-h2"
+	for _ in $(seq 1 50); do
+		in_node curl -s --cacert "$WORK/api/ca.crt" "https://127.0.0.1:$h2/healthz" >/dev/null && break
+		sleep 0.1
+	done
+	nsenter --net="/run/netns/$NODE" "$AGENT_BIN" --node-name node-a --kubeconfig "$WORK/kubeconfig-h2" \
+		--bpffs-root "$BPF_ROOT" --devices xn0 --node-state-file "$WORK/node.json" \
+		--metrics-address "127.0.0.1:$METRICS_PORT" --watch-timeout 30 --log-level debug \
+		2>>"$WORK/agent.log" &
+	echo $! >"$WORK/agent.pid"
+	agent_wait_ready
+	apply_service
+	converge_to "$SRV1"
+	api_ctl faults '{"type":"framing","mode":"byte","verb":"watch","count":-1}'
+	api_ctl watches/drop
+	converge_to "$SRV2"
+	api_ctl faults/clear
+	api_ctl faults '{"type":"framing","mode":"split","verb":"watch","count":-1}'
+	api_ctl watches/drop
+	api_ctl watches/inject '{"resource":"endpointslices","action":"oversize"}'
+	converge_to "$SRV1" "$SRV2"
+	api_ctl faults/clear
+	# They were HTTP/2 streams: the front's log says so for the watches.
+	run grep -c '^h2 GET /apis/discovery.k8s.io/v1/endpointslices?.*watch=true' "$WORK/h2.log"
+	[ "$output" -ge 2 ]
+	run grep -v '^h2 ' "$WORK/h2.log"
+	[ -z "$output" ]
+}
