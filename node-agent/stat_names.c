@@ -17,6 +17,7 @@ static const struct {
 	[STAT_DROP_NO_ROOM] = { "no_room", "drop" },
 	[STAT_FRAGMENT] = { "fragment", "event" },
 	[STAT_POD_FORWARD] = { "pod_forward", "event" },
+	[STAT_DROP_NO_LOCAL] = { "no_local_endpoint", "drop" },
 };
 
 const char *stat_name(int reason)

@@ -211,6 +211,8 @@ static int translate_port(const struct k8s_service *svc, const struct k8s_servic
 		goto out;
 	ext = svc->etp_local ? &local : &all;
 	ext_flags = base | (svc->etp_local ? SVC_F_LOCAL : 0);
+	if (svc->etp_local && !local.n && all.n)
+		ext_flags |= SVC_F_DROP_EMPTY;
 
 	memset(&k, 0, sizeof(k));
 	k.port = htons(sp->port);

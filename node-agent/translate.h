@@ -34,7 +34,8 @@ struct lb_entries {
  * endpoints take new flows; when a port has none, serving and terminating
  * ones do (as kube-proxy does). externalTrafficPolicy Local keeps the
  * node-facing entries (NodePort, LoadBalancer, externalIPs) to this node's
- * endpoints. Headless and ExternalName services give no entries.
+ * endpoints (dropping traffic when only other nodes have some). Headless and
+ * ExternalName services give no entries.
  * Returns 0 or -ENOMEM; out is freed with lb_entries_free. */
 int translate_service(const struct k8s_service *svc, const struct k8s_endpoint_slice *const *slices,
 		      size_t n_slices, const char *node_name, struct lb_entries *out);

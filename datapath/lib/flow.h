@@ -68,8 +68,13 @@ static __always_inline enum lb_verdict lb_new_flow(void *ctx, struct pkt *p,
 	/* ClusterIPs are not reachable from the wire. */
 	if (!svc || (from_wire && !(svc->flags & (SVC_F_NODEPORT | SVC_F_EXTERNAL))))
 		return LB_NONE;
-	if (!svc->backend_count)
+	if (!svc->backend_count) {
+		if (svc->flags & SVC_F_DROP_EMPTY) {
+			res->reason = STAT_DROP_NO_LOCAL;
+			return LB_DROP;
+		}
 		return LB_REJECT;
+	}
 	b = lb_pick(svc, t, cfg, &id);
 	if (!b)
 		return LB_REJECT;

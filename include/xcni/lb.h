@@ -27,6 +27,10 @@ enum svc_flags {
 	SVC_F_LOCAL = 1 << 1, /* externalTrafficPolicy: Local: keep the client IP */
 	SVC_F_NODEPORT = 1 << 2,
 	SVC_F_EXTERNAL = 1 << 3, /* LoadBalancer ingress IP or externalIP */
+	/* externalTrafficPolicy Local with endpoints on other nodes only:
+	 * dropped, not rejected (kube-proxy's rule), so the client or its load
+	 * balancer tries another node rather than take a refusal. */
+	SVC_F_DROP_EMPTY = 1 << 4,
 };
 
 struct svc_value {

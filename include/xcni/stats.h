@@ -18,6 +18,7 @@ enum stat_reason {
 	STAT_DROP_NO_ROOM, /* the packet could not be resized */
 	STAT_FRAGMENT, /* a non-first fragment, passed on untouched */
 	STAT_POD_FORWARD, /* pod to pod, untranslated, delivered by the datapath */
+	STAT_DROP_NO_LOCAL, /* externalTrafficPolicy Local, no endpoint on this node */
 	STAT_MAX,
 };
 

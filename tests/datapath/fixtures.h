@@ -49,6 +49,7 @@
 #define NP_NOTX 30085 /* tcp -> LOCAL_BE_NOTX:8080 */
 #define NP_EMPTY_TCP 30090
 #define NP_EMPTY_UDP 30091
+#define NP_LOCAL_ELSEWHERE 30092 /* tcp, Local, endpoints on other nodes only */
 
 /* Service ids; a service's backend ids start at 10 * its id. */
 enum {
@@ -70,6 +71,7 @@ enum {
 	SVC_NP_NOTX,
 	SVC_NP_EMPTY_TCP,
 	SVC_NP_EMPTY_UDP,
+	SVC_NP_LOCAL_ELSEWHERE,
 };
 #define BE_ID(svc, i) ((svc)*10 + (i))
 
@@ -639,6 +641,8 @@ static inline int fx_group_setup(void **state)
 	fx_svc(NULL, NP_NOTX, TCP, SVC_NP_NOTX, SVC_F_NODEPORT, LOCAL_BE_NOTX ":8080");
 	fx_svc(NULL, NP_EMPTY_TCP, TCP, SVC_NP_EMPTY_TCP, SVC_F_NODEPORT, NULL);
 	fx_svc(NULL, NP_EMPTY_UDP, UDP, SVC_NP_EMPTY_UDP, SVC_F_NODEPORT, NULL);
+	fx_svc(NULL, NP_LOCAL_ELSEWHERE, TCP, SVC_NP_LOCAL_ELSEWHERE,
+	       SVC_F_NODEPORT | SVC_F_LOCAL | SVC_F_DROP_EMPTY, NULL);
 	return 0;
 }
 

@@ -449,6 +449,14 @@ static const struct fixture fixtures[] = {
 		    TO_SRC(VIP_REMOTE, 80), .backend = BE_ID(SVC_REMOTE, 0) } },
 	  .stats = { { STAT_REV_NAT, 1 }, { STAT_REDIRECT, 1 } } },
 
+	/* Local with endpoints only on other nodes: dropped, as kube-proxy
+	 * does, so the client tries another node. */
+	{ .desc = "NodePort, Local, no endpoint on this node: a SYN is dropped unanswered",
+	  .in = { SYN_TO(NODE_IP, NP_LOCAL_ELSEWHERE) },
+	  .verdict = V_XDP_DROP,
+	  .out_kind = OUT_SAME,
+	  .stats = { { STAT_DROP_NO_LOCAL, 1 } } },
+
 	/* Services without backends answer. */
 	{ .desc = "NodePort without backends: a SYN gets RST|ACK acknowledging it (XDP_TX)",
 	  .in = { SYN_TO(NODE_IP, NP_EMPTY_TCP) },

@@ -38,8 +38,9 @@ static int setup(void **state)
 	if (unshare(CLONE_NEWNET))
 		return -1;
 	/* The node's device on a /24 the other nodes share. */
-	return system("ip link add lan0 type veth peer name lan0p && ip link set lan0p up && ip addr add 10.99.0.11/24 dev lan0 && "
-		      "ip link set lan0 up && ip route add 10.250.0.0/16 dev lan0 proto static");
+	return system(
+		"ip link add lan0 type veth peer name lan0p && ip link set lan0p up && ip addr add 10.99.0.11/24 dev lan0 && "
+		"ip link set lan0 up && ip route add 10.250.0.0/16 dev lan0 proto static");
 }
 
 static void test_routes_follow_the_node_set(void **state)

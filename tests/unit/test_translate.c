@@ -114,14 +114,20 @@ static void assert_backends(const struct lb_entry *e, const char *const *want, s
 	}
 }
 
-static void translate(const struct svc_fixture *s, struct slice_fixture **slices, size_t n,
-		      struct lb_entries *out)
+static void translate_for(const struct svc_fixture *s, struct slice_fixture **slices, size_t n,
+			  const char *node, struct lb_entries *out)
 {
 	const struct k8s_endpoint_slice *es[4] = { 0 };
 
 	for (size_t i = 0; i < n; i++)
 		es[i] = &slices[i]->es;
-	assert_int_equal(translate_service(&s->svc, es, n, "node-a", out), 0);
+	assert_int_equal(translate_service(&s->svc, es, n, node, out), 0);
+}
+
+static void translate(const struct svc_fixture *s, struct slice_fixture **slices, size_t n,
+		      struct lb_entries *out)
+{
+	translate_for(s, slices, n, "node-a", out);
 }
 
 static void test_cluster_ip_gets_ready_endpoints_with_the_slice_port(void **state)
@@ -286,6 +292,19 @@ static void test_local_policy_keeps_node_facing_entries_to_local_endpoints(void 
 	const struct lb_entry *np = find(&out, NULL, 30053, IPPROTO_UDP);
 	assert_int_equal(np->flags, SVC_F_NODEPORT | SVC_F_LOCAL);
 	assert_backends(np, (const char *[]){ "10.244.1.5:5353" }, 1);
+	lb_entries_free(&out);
+
+	/* On a node without an endpoint: no backends, and dropped rather than
+	 * refused; without any endpoint at all, refused everywhere. */
+	translate_for(&s, sls, 1, "node-c", &out);
+	np = find(&out, NULL, 30053, IPPROTO_UDP);
+	assert_int_equal(np->flags, SVC_F_NODEPORT | SVC_F_LOCAL | SVC_F_DROP_EMPTY);
+	assert_int_equal(np->n_backends, 0);
+	lb_entries_free(&out);
+	a.es.n_endpoints = 0;
+	translate_for(&s, sls, 1, "node-c", &out);
+	np = find(&out, NULL, 30053, IPPROTO_UDP);
+	assert_int_equal(np->flags, SVC_F_NODEPORT | SVC_F_LOCAL);
 	lb_entries_free(&out);
 }
 
