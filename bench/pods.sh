@@ -253,4 +253,12 @@ done
 echo
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench/pods.sh: measuring took $(($(date +%s) - started)) s"
-[ -z "${BENCH_POD_KEEP:-}" ] || { cp -r "$WORK/res" "$BENCH_POD_KEEP"; }
+
+# Figures, RESULTS.md section and results.json keys.
+ref_ver=$(dpkg-query -W -f='${Version}' containernetworking-plugins 2>/dev/null || echo unknown)
+cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+bnf=$(in_ref node1 sysctl -n net.bridge.bridge-nf-call-iptables 2>/dev/null || echo n/a)
+PYTHONPATH=$ROOT/bench python3 "$ROOT/bench/pods_report.py" "$WORK/res" "$ROUNDS" "$SECS" \
+	"$RESULTS_MD" "$RESULTS_JSON" "$GOAL_TCP" "$GOAL_UDP" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+	"$(nproc)" "$(uname -r)" "${cpu:-unknown}" "$ref_ver" "$LOAD_BEFORE" "$LOAD_AFTER" \
+	"$(iperf3 --version | head -1)" "$bnf"
