@@ -285,3 +285,7 @@ PY
 
 # And the agent's API-to-datapath latency (its own section and keys).
 "$ROOT/bench/agent.sh"
+
+# And pod-to-pod throughput and packet rate against bridge + host-local (its
+# own section and keys).
+"$ROOT/bench/pods.sh"
