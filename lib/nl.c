@@ -331,45 +331,49 @@ int nl_addr_find(struct nl *nl, int ifindex, uint32_t addr, uint8_t prefix_len)
 	return ctx.found ? 0 : -ENOENT;
 }
 
+/* A route message for r in the main table: the header, then RTA_DST,
+ * RTA_GATEWAY and RTA_OIF for what r sets. */
+static struct nlmsghdr *route_msg(char *buf, int type, int flags, const struct nl_route *r,
+				  unsigned char protocol, unsigned char scope)
+{
+	struct nlmsghdr *nlh = nl_msg(buf, type, flags);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = r->dst_len;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = protocol;
+	rtm->rtm_scope = scope;
+	if (type == RTM_NEWROUTE)
+		rtm->rtm_type = RTN_UNICAST;
+	if (r->dst_len)
+		mnl_attr_put_u32(nlh, RTA_DST, htonl(r->dst));
+	if (r->gw)
+		mnl_attr_put_u32(nlh, RTA_GATEWAY, htonl(r->gw));
+	if (r->oif)
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)r->oif);
+	return nlh;
+}
+
 int nl_route_add(struct nl *nl, const struct nl_route *r)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = nl_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK);
-	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 
-	rtm->rtm_family = AF_INET;
-	rtm->rtm_dst_len = r->dst_len;
-	rtm->rtm_table = RT_TABLE_MAIN;
-	rtm->rtm_protocol = r->protocol ? r->protocol : RTPROT_BOOT;
-	rtm->rtm_scope = r->scope;
-	rtm->rtm_type = RTN_UNICAST;
-	if (r->dst_len)
-		mnl_attr_put_u32(nlh, RTA_DST, htonl(r->dst));
-	if (r->gw)
-		mnl_attr_put_u32(nlh, RTA_GATEWAY, htonl(r->gw));
-	if (r->oif)
-		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)r->oif);
-	return nl_talk(nl, nlh, NULL, NULL);
+	return nl_talk(nl,
+		       route_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK, r,
+				 r->protocol ? r->protocol : RTPROT_BOOT, r->scope),
+		       NULL, NULL);
 }
 
+/* Deletes the route matching r's destination, gateway, device and (when
+ * set) protocol, whatever its scope. */
 int nl_route_del(struct nl *nl, const struct nl_route *r)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = nl_msg(buf, RTM_DELROUTE, NLM_F_ACK);
-	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 
-	rtm->rtm_family = AF_INET;
-	rtm->rtm_dst_len = r->dst_len;
-	rtm->rtm_table = RT_TABLE_MAIN;
-	rtm->rtm_protocol = r->protocol;
-	rtm->rtm_scope = RT_SCOPE_NOWHERE;
-	if (r->dst_len)
-		mnl_attr_put_u32(nlh, RTA_DST, htonl(r->dst));
-	if (r->gw)
-		mnl_attr_put_u32(nlh, RTA_GATEWAY, htonl(r->gw));
-	if (r->oif)
-		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)r->oif);
-	return nl_talk(nl, nlh, NULL, NULL);
+	return nl_talk(nl,
+		       route_msg(buf, RTM_DELROUTE, NLM_F_ACK, r, r->protocol, RT_SCOPE_NOWHERE),
+		       NULL, NULL);
 }
 
 struct route_dump_ctx {
