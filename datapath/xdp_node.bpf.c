@@ -85,18 +85,50 @@ static __always_inline int pass_or_redirect(struct xdp_md *ctx, const struct pkt
 	return redirect_to_pod(ctx, p, eth, ep, STAT_PASS, 0);
 }
 
-static __always_inline int deliver(struct xdp_md *ctx, struct pkt *p, const struct lb_result *res)
+/* The next hop of a forwarded packet. Its costliest step is the fib
+ * lookup: a flow keeps the next hop in its conntrack entry and looks it up
+ * again once a clock tick (a second) has passed, so a route or neighbour
+ * change takes effect within that. Returns 0, or -1 when the stack must
+ * forward it (no route or neighbour yet: it resolves). */
+static __always_inline int next_hop(struct xdp_md *ctx, const struct dp_config *cfg,
+				    const struct iphdr *ip, struct ct_value *ct,
+				    struct endpoint *nh)
 {
-	const struct dp_config *cfg = dp_config();
 	struct bpf_fib_lookup fib = {};
+	__u32 now = cfg->clock;
+
+	if (ct && (ct->flags & CT_F_ROUTED) && ct->nh_time == now) {
+		*nh = ct->ep;
+		return 0;
+	}
+	fib.family = 2; /* AF_INET */
+	fib.tos = ip->tos;
+	fib.l4_protocol = ip->protocol;
+	fib.tot_len = bpf_ntohs(ip->tot_len);
+	fib.ipv4_src = ip->saddr;
+	fib.ipv4_dst = ip->daddr;
+	fib.ifindex = ctx->ingress_ifindex;
+	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
+		return -1;
+	nh->ifindex = fib.ifindex;
+	__builtin_memcpy(nh->pod_mac, fib.dmac, ETH_ALEN);
+	__builtin_memcpy(nh->host_mac, fib.smac, ETH_ALEN);
+	if (ct) {
+		ct->ep = *nh;
+		ct->nh_time = now;
+		ct->flags |= CT_F_ROUTED;
+	}
+	return 0;
+}
+
+static __always_inline int deliver(struct xdp_md *ctx, struct pkt *p, const struct dp_config *cfg,
+				   const struct lb_result *res)
+{
 	struct ethhdr *eth = p->data;
 	struct iphdr *ip = pkt_ip(p);
 	const struct endpoint *ep;
-	struct ct_value *ct;
 	struct endpoint nh;
-	__u32 now;
 	__u32 mark = META_F_TRANSLATED;
-	long rc;
 
 	if (res->ct_flags & CT_F_REPLY)
 		mark |= META_F_REPLY;
@@ -108,36 +140,8 @@ static __always_inline int deliver(struct xdp_md *ctx, struct pkt *p, const stru
 	ep = lb_endpoint(res);
 	if (ep)
 		return redirect_to_pod(ctx, p, eth, ep, res->reason, mark);
-	/* A forwarded packet's costliest step is the fib lookup: a flow keeps
-	 * the next hop in its conntrack entry and looks it up again once a
-	 * clock tick (a second) has passed, so a route or neighbour change
-	 * takes effect within that. */
-	ct = res->ct;
-	now = cfg ? cfg->clock : 0;
-	if (ct && (ct->flags & CT_F_ROUTED) && ct->nh_time == now) {
-		nh = ct->ep;
-	} else {
-		fib.family = 2; /* AF_INET */
-		fib.tos = ip->tos;
-		fib.l4_protocol = ip->protocol;
-		fib.tot_len = bpf_ntohs(ip->tot_len);
-		fib.ipv4_src = ip->saddr;
-		fib.ipv4_dst = ip->daddr;
-		fib.ifindex = ctx->ingress_ifindex;
-		rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
-		/* No route or neighbour yet: the stack forwards it (and
-		 * resolves). */
-		if (rc != BPF_FIB_LKUP_RET_SUCCESS)
-			return pass_up(ctx, p, res->reason, mark);
-		nh.ifindex = fib.ifindex;
-		__builtin_memcpy(nh.pod_mac, fib.dmac, ETH_ALEN);
-		__builtin_memcpy(nh.host_mac, fib.smac, ETH_ALEN);
-		if (ct) {
-			ct->ep = nh;
-			ct->nh_time = now;
-			ct->flags |= CT_F_ROUTED;
-		}
-	}
+	if (next_hop(ctx, cfg, ip, res->ct, &nh))
+		return pass_up(ctx, p, res->reason, mark);
 	ip = pkt_ip(p);
 	eth = p->data;
 	if (!ip || (void *)(eth + 1) > p->data_end)
@@ -193,7 +197,7 @@ int xdp_node(struct xdp_md *ctx)
 		count(STAT_TX, p.len);
 		return XDP_TX;
 	case LB_TRANSLATED:
-		return deliver(ctx, &p, &res);
+		return deliver(ctx, &p, cfg, &res);
 	}
 	return XDP_PASS;
 }
