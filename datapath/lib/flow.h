@@ -18,7 +18,7 @@ enum lb_verdict {
 };
 
 struct lb_result {
-	__be32 dst; /* destination after translation */
+	__be32 dst; /* destination after translation, unless ep_known */
 	__u32 reason; /* enum stat_reason */
 	__u16 ct_flags; /* the conntrack entry's: what was rewritten */
 	bool ep_known; /* ep below is the answer (from conntrack) */
@@ -124,16 +124,20 @@ static __always_inline enum lb_verdict lb_process(void *ctx, struct pkt *p,
 	int r;
 
 	if (v) {
+		__u16 flags;
+
 		ct_touch(v, cfg->clock, p->tcp_flags);
-		res->reason = (v->flags & CT_F_REPLY) ? STAT_REV_NAT : STAT_CT_HIT;
-		res->dst = (v->flags & CT_F_REWRITE_DST) ? v->daddr : p->tuple.daddr;
-		res->ct_flags = v->flags;
-		/* Only xdp_node forwards by fib lookup: in TC keeping the
-		 * pointer alone cost ~9 ns a packet. */
+		/* Read once: the compiler cannot tell the stores into res
+		 * from stores into the entry. */
+		flags = v->flags;
+		res->reason = (flags & CT_F_REPLY) ? STAT_REV_NAT : STAT_CT_HIT;
+		res->ct_flags = flags;
+		/* Only xdp_node forwards by fib lookup. */
 		if (HOOK_CACHES_NEXT_HOP)
 			res->ct = v;
+		/* The entry knows the endpoint: res->dst is not needed. */
 		res->ep_known = true;
-		res->ep = !(v->flags & CT_F_ROUTED) && v->ep.ifindex ? &v->ep : NULL;
+		res->ep = !(flags & CT_F_ROUTED) && v->ep.ifindex ? &v->ep : NULL;
 		if (nat_apply(ctx, p, &p->tuple, v)) {
 			res->reason = STAT_DROP_MALFORMED;
 			return LB_DROP;
