@@ -55,12 +55,10 @@ static __always_inline void set_macs(struct ethhdr *eth, const __u8 *dst, const 
  * the devmap has taken the target: a veth missing from tx_ports (after an
  * agent restart, say) means the stack delivers it, unchanged. */
 static __always_inline int redirect_to_pod(struct xdp_md *ctx, const struct pkt *p,
-					   struct ethhdr *eth, const struct endpoint *ep,
-					   __u32 reason, __u32 mark)
+					   struct ethhdr *eth, struct iphdr *ip,
+					   const struct endpoint *ep, __u32 reason, __u32 mark)
 {
-	struct iphdr *ip = pkt_ip(p);
-
-	if (!ip || ip->ttl <= 1 || bpf_redirect_map(&tx_ports, ep->ifindex, 0) != XDP_REDIRECT)
+	if (ip->ttl <= 1 || bpf_redirect_map(&tx_ports, ep->ifindex, 0) != XDP_REDIRECT)
 		return pass_up(ctx, p, reason, mark);
 	ttl_dec(ip);
 	set_macs(eth, ep->pod_mac, ep->host_mac);
@@ -75,69 +73,80 @@ static __always_inline int redirect_to_pod(struct xdp_md *ctx, const struct pkt 
 static __always_inline int pass_or_redirect(struct xdp_md *ctx, const struct pkt *p)
 {
 	struct ethhdr *eth = p->data;
+	struct iphdr *ip = pkt_ip(p);
 	struct endpoint *ep;
 
-	if ((void *)(eth + 1) > p->data_end || p->l3_off != sizeof(*eth))
+	if (!ip || (void *)(eth + 1) > p->data_end || p->l3_off != sizeof(*eth))
 		return pass_up(ctx, p, STAT_PASS, 0);
 	ep = bpf_map_lookup_elem(&endpoints, &p->tuple.daddr);
 	if (!ep)
 		return pass_up(ctx, p, STAT_PASS, 0);
-	return redirect_to_pod(ctx, p, eth, ep, STAT_PASS, 0);
+	return redirect_to_pod(ctx, p, eth, ip, ep, STAT_PASS, 0);
 }
 
-static __always_inline int deliver(struct xdp_md *ctx, struct pkt *p, const struct lb_result *res)
+/* What the metadata says of a translated packet passed up. */
+static __always_inline __u32 translated_mark(__u16 ct_flags)
 {
-	const struct dp_config *cfg = dp_config();
+	if (ct_flags & CT_F_REPLY)
+		return META_F_TRANSLATED | META_F_REPLY;
+	if (ct_flags & CT_F_REWRITE_SRC)
+		return META_F_TRANSLATED | META_F_SNAT;
+	return META_F_TRANSLATED;
+}
+
+/* The next hop of a forwarded packet. Its costliest step is the fib
+ * lookup: a flow keeps the next hop in its conntrack entry and looks it up
+ * again once a clock tick (a second) has passed, so a route or neighbour
+ * change takes effect within that. Returns 0, or -1 when the stack must
+ * forward it (no route or neighbour yet: it resolves). */
+static __always_inline int next_hop(struct xdp_md *ctx, const struct dp_config *cfg,
+				    const struct iphdr *ip, struct ct_value *ct,
+				    struct endpoint *nh)
+{
 	struct bpf_fib_lookup fib = {};
+	__u32 now = cfg->clock;
+
+	if (ct && (ct->flags & CT_F_ROUTED) && ct->nh_time == now) {
+		*nh = ct->ep;
+		return 0;
+	}
+	fib.family = 2; /* AF_INET */
+	fib.tos = ip->tos;
+	fib.l4_protocol = ip->protocol;
+	fib.tot_len = bpf_ntohs(ip->tot_len);
+	fib.ipv4_src = ip->saddr;
+	fib.ipv4_dst = ip->daddr;
+	fib.ifindex = ctx->ingress_ifindex;
+	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
+		return -1;
+	nh->ifindex = fib.ifindex;
+	__builtin_memcpy(nh->pod_mac, fib.dmac, ETH_ALEN);
+	__builtin_memcpy(nh->host_mac, fib.smac, ETH_ALEN);
+	if (ct) {
+		ct->ep = *nh;
+		ct->nh_time = now;
+		ct->flags |= CT_F_ROUTED;
+	}
+	return 0;
+}
+
+static __always_inline int deliver(struct xdp_md *ctx, struct pkt *p, const struct dp_config *cfg,
+				   const struct lb_result *res)
+{
+	__u32 mark = translated_mark(res->ct_flags);
 	struct ethhdr *eth = p->data;
 	struct iphdr *ip = pkt_ip(p);
 	const struct endpoint *ep;
-	struct ct_value *ct;
 	struct endpoint nh;
-	__u32 now;
-	__u32 mark = META_F_TRANSLATED;
-	long rc;
 
-	if (res->ct_flags & CT_F_REPLY)
-		mark |= META_F_REPLY;
-	else if (res->ct_flags & CT_F_REWRITE_SRC)
-		mark |= META_F_SNAT;
 	/* A tagged frame goes up translated: the stack knows its VLAN. */
 	if (!ip || (void *)(eth + 1) > p->data_end || p->l3_off != sizeof(*eth))
 		return pass_up(ctx, p, res->reason, mark);
 	ep = lb_endpoint(res);
 	if (ep)
-		return redirect_to_pod(ctx, p, eth, ep, res->reason, mark);
-	/* A forwarded packet's costliest step is the fib lookup: a flow keeps
-	 * the next hop in its conntrack entry and looks it up again once a
-	 * clock tick (a second) has passed, so a route or neighbour change
-	 * takes effect within that. */
-	ct = res->ct;
-	now = cfg ? cfg->clock : 0;
-	if (ct && (ct->flags & CT_F_ROUTED) && ct->nh_time == now) {
-		nh = ct->ep;
-	} else {
-		fib.family = 2; /* AF_INET */
-		fib.tos = ip->tos;
-		fib.l4_protocol = ip->protocol;
-		fib.tot_len = bpf_ntohs(ip->tot_len);
-		fib.ipv4_src = ip->saddr;
-		fib.ipv4_dst = ip->daddr;
-		fib.ifindex = ctx->ingress_ifindex;
-		rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
-		/* No route or neighbour yet: the stack forwards it (and
-		 * resolves). */
-		if (rc != BPF_FIB_LKUP_RET_SUCCESS)
-			return pass_up(ctx, p, res->reason, mark);
-		nh.ifindex = fib.ifindex;
-		__builtin_memcpy(nh.pod_mac, fib.dmac, ETH_ALEN);
-		__builtin_memcpy(nh.host_mac, fib.smac, ETH_ALEN);
-		if (ct) {
-			ct->ep = nh;
-			ct->nh_time = now;
-			ct->flags |= CT_F_ROUTED;
-		}
-	}
+		return redirect_to_pod(ctx, p, eth, ip, ep, res->reason, mark);
+	if (next_hop(ctx, cfg, ip, res->ct, &nh))
+		return pass_up(ctx, p, res->reason, mark);
 	ip = pkt_ip(p);
 	eth = p->data;
 	if (!ip || (void *)(eth + 1) > p->data_end)
@@ -193,7 +202,7 @@ int xdp_node(struct xdp_md *ctx)
 		count(STAT_TX, p.len);
 		return XDP_TX;
 	case LB_TRANSLATED:
-		return deliver(ctx, &p, &res);
+		return deliver(ctx, &p, cfg, &res);
 	}
 	return XDP_PASS;
 }

@@ -27,12 +27,29 @@ struct pkt {
 	__u32 l3_off; /* from data: the IPv4 header */
 	__u32 l4_off; /* from data: the TCP/UDP/ICMP header */
 	__u32 len; /* the frame's length, for stats */
-	struct ct_key tuple; /* as the packet carries it */
+	union {
+		struct ct_key tuple; /* as the packet carries it */
+		__u64 tuple_words[2]; /* how parse_packet writes it: see there */
+	};
 	__u8 tcp_flags;
 	__u8 icmp_type; /* ICMP only */
 	__u8 icmp_code;
 	__u8 ip_summed; /* TC: the skb's checksum state; XDP: 0 */
 };
+
+_Static_assert(sizeof(struct ct_key) == 16, "the tuple is written as two 8-byte words");
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "tuple_word() assumes little endian");
+
+/* The tuple is written as two whole 8-byte words, not zeroed and then
+ * filled field by field: fewer stores, and the conntrack lookup, which
+ * hashes the key in 4-byte words and compares it in 8-byte ones, never
+ * loads a word that several smaller stores wrote (such a load cannot be
+ * forwarded from the store buffer). Word 1 is sport, dport, proto and the
+ * zero padding, as struct ct_key lays them out. */
+static __always_inline __u64 tuple_word1(__u32 ports, __u8 proto)
+{
+	return ports | ((__u64)proto << 32);
+}
 
 #define TCP_FLAG_FIN 0x01
 #define TCP_FLAG_SYN 0x02
@@ -76,6 +93,7 @@ static __always_inline enum parse_result parse_packet(struct pkt *p, void *data,
 	struct ethhdr *eth = data;
 	struct iphdr *ip;
 	__u32 off = sizeof(*eth), ihl, tot;
+	__u8 l4proto;
 	__u16 proto;
 
 	p->data = data;
@@ -106,44 +124,49 @@ static __always_inline enum parse_result parse_packet(struct pkt *p, void *data,
 		return PARSE_MALFORMED;
 	p->l3_off = off;
 	p->l4_off = off + ihl;
-	__builtin_memset(&p->tuple, 0, sizeof(p->tuple));
-	p->tuple.saddr = ip->saddr;
-	p->tuple.daddr = ip->daddr;
-	p->tuple.proto = ip->protocol;
+	/* saddr and daddr are adjacent in the header and in the key. */
+	__builtin_memcpy(&p->tuple_words[0], &ip->saddr, sizeof(__u64));
+	l4proto = ip->protocol;
 	/* Non-first fragments carry no ports: they pass untouched. */
-	if (ip->frag_off & bpf_htons(IP_OFFSET))
+	if (ip->frag_off & bpf_htons(IP_OFFSET)) {
+		p->tuple_words[1] = tuple_word1(0, l4proto);
 		return PARSE_FRAGMENT;
+	}
 
-	if (ip->protocol == IPPROTO_TCP) {
+	if (l4proto == IPPROTO_TCP) {
 		struct tcphdr *th = data + p->l4_off;
+		__u32 doff;
 
-		if ((void *)(th + 1) > data_end || th->doff < 5 || tot < ihl + th->doff * 4)
+		if ((void *)(th + 1) > data_end)
 			return PARSE_MALFORMED;
-		p->tuple.sport = th->source;
-		p->tuple.dport = th->dest;
+		doff = th->doff * 4;
+		if (doff < sizeof(*th) || tot < ihl + doff)
+			return PARSE_MALFORMED;
+		/* source and dest, adjacent as in the key */
+		p->tuple_words[1] = tuple_word1(*(__u32 *)th, l4proto);
 		p->tcp_flags = ((__u8 *)th)[13];
 		return PARSE_OK;
 	}
-	if (ip->protocol == IPPROTO_UDP) {
+	if (l4proto == IPPROTO_UDP) {
 		struct udphdr *uh = data + p->l4_off;
 
 		if ((void *)(uh + 1) > data_end || tot < ihl + sizeof(*uh))
 			return PARSE_MALFORMED;
-		p->tuple.sport = uh->source;
-		p->tuple.dport = uh->dest;
+		p->tuple_words[1] = tuple_word1(*(__u32 *)uh, l4proto);
 		return PARSE_OK;
 	}
-	if (ip->protocol == IPPROTO_ICMP) {
+	if (l4proto == IPPROTO_ICMP) {
 		struct icmphdr *ic = data + p->l4_off;
+		__u32 id = 0;
 
 		if ((void *)(ic + 1) > data_end || tot < ihl + sizeof(*ic))
 			return PARSE_MALFORMED;
 		p->icmp_type = ic->type;
 		p->icmp_code = ic->code;
-		if (ic->type == ICMP_ECHO || ic->type == ICMP_ECHOREPLY) {
-			p->tuple.sport = ic->un.echo.id;
-			p->tuple.dport = ic->un.echo.id;
-		}
+		/* An echo's identifier stands in for both ports. */
+		if (ic->type == ICMP_ECHO || ic->type == ICMP_ECHOREPLY)
+			id = ic->un.echo.id | ((__u32)ic->un.echo.id << 16);
+		p->tuple_words[1] = tuple_word1(id, l4proto);
 		return PARSE_OK;
 	}
 	return PARSE_PASS;
