@@ -178,9 +178,8 @@ from a template (or also writes a new source address and port) and tail-calls th
 figure is `raw − (wrapper with a trivial target) + trivial program`, the wrapper's own 2–4 ns
 replaced by the loop floor a direct figure carries. A path that delivers a packet itself
 decrements its TTL, so only wrapping keeps it identical for a million repeats. Paths that do
-not rewrite run **direct**; so does `clusterip_hit_remote_ns`, with an alias conntrack entry that
-translates the rewritten frame back (same flags, inverse rewrite), and each direct/wrapped pair
-cross-checks the subtraction. After every run the datapath's per-reason counters must have moved
+not rewrite run **direct**; the direct/wrapped pair of the pass-up cross-checks the
+subtraction. After every run the datapath's per-reason counters must have moved
 by exactly one per repeat for the expected reasons and not at all otherwise, the verdict must be
 the expected one, and the frame sent must pass an independent checksum check
 (`pkt_checksums_ok`). The SYN miss (a new flow each packet) uses the new-tuple wrapper:
@@ -241,9 +240,10 @@ wrapped figures.
   {live['redirect_live_mpps']['mpps']:.2f} Mpps: {live_r_bare:.2f}x)
 
 Differences that locate the cost (this run): parse + conntrack miss + service miss + a counter,
-`tc_pass − trivial` = {ns('tc_pass_ns') - ttriv:.0f} ns; a conntrack hit with inline DNAT and an
-endpoint miss, `clusterip_hit_remote − trivial` = {ns('clusterip_hit_remote_ns') - ttriv:.0f} ns;
-delivery to a local pod (endpoint hit, MAC rewrite, `bpf_redirect_peer`),
+`tc_pass − trivial` = {ns('tc_pass_ns') - ttriv:.0f} ns; a conntrack hit with inline DNAT, an
+endpoint miss, a fib lookup and a redirect out of the node's device,
+`clusterip_hit_remote − trivial` = {ns('clusterip_hit_remote_ns') - ttriv:.0f} ns;
+delivery to a local pod instead (endpoint hit, MAC rewrite, `bpf_redirect_peer`, no fib lookup),
 `clusterip_hit − clusterip_hit_remote` = {ns('clusterip_hit_ns') - ns('clusterip_hit_remote_ns'):.0f} ns;
 SNAT as well, `bpf_fib_lookup`, TTL and `XDP_TX` instead of a devmap redirect to a local pod,
 `nodeport_hit_remote − nodeport_hit` = {ns('nodeport_hit_remote_ns') - ns('nodeport_hit_ns'):.0f} ns;

@@ -6,46 +6,40 @@
 #define XCNI_HOOK_TC
 #include "lib/flow.h"
 #include "lib/l3.h"
+#include "lib/next_hop.h"
 #include "lib/reject.h"
 
 /* Out of the device the fib names for the packet's destination, with the
- * MACs it found: past the stack, its netfilter and its checks (a reply
- * translated back to the node's own address as source is one the stack
- * would drop as a martian). Returns -1 when the fib cannot resolve it (no
- * route or no neighbour yet): the stack then routes it, and resolves. */
-static __always_inline int fib_redirect(struct __sk_buff *skb, struct pkt *p, __u32 reason)
+ * MACs it found (kept in the flow's conntrack entry ct, when there is
+ * one): past the stack, its netfilter and its checks (a reply translated
+ * back to the node's own address as source is one the stack would drop as
+ * a martian). Returns -1 when the fib cannot resolve it yet: the stack
+ * then routes it, and resolves. */
+static __always_inline int fib_redirect(struct __sk_buff *skb, struct pkt *p,
+					const struct dp_config *cfg, struct ct_value *ct,
+					__u32 reason)
 {
-	struct bpf_fib_lookup fib = {};
-	struct ethhdr *eth;
 	struct iphdr *ip = pkt_ip(p);
+	struct endpoint nh;
+	struct ethhdr *eth;
 
-	if (!ip || ip->ttl <= 1)
-		return -1;
-	fib.family = 2; /* AF_INET */
-	fib.tos = ip->tos;
-	fib.l4_protocol = ip->protocol;
-	/* No tot_len: the kernel then checks the skb against the egress MTU
-	 * itself, GSO-aware (a pod's 64 KB TSO packets are fine). */
-	fib.ipv4_src = ip->saddr;
-	fib.ipv4_dst = ip->daddr;
-	fib.ifindex = skb->ifindex;
-	if (bpf_fib_lookup(skb, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS ||
-	    fib.ifindex == skb->ifindex)
+	if (!ip || ip->ttl <= 1 || next_hop(skb, skb->ifindex, 0, cfg, ip, ct, &nh) ||
+	    nh.ifindex == skb->ifindex)
 		return -1;
 	ip = pkt_ip(p);
 	eth = p->data;
 	if (!ip || (void *)(eth + 1) > p->data_end)
 		return -1;
 	ttl_dec(ip);
-	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, nh.pod_mac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, nh.host_mac, ETH_ALEN);
 	count(reason, p->len);
 	count(STAT_REDIRECT, p->len);
-	return bpf_redirect(fib.ifindex, 0);
+	return bpf_redirect(nh.ifindex, 0);
 }
 
 static __always_inline int deliver(struct __sk_buff *skb, struct pkt *p,
-				   const struct lb_result *res)
+				   const struct dp_config *cfg, const struct lb_result *res)
 {
 	struct ethhdr *eth = p->data;
 	const struct endpoint *ep;
@@ -58,7 +52,7 @@ static __always_inline int deliver(struct __sk_buff *skb, struct pkt *p,
 	if (!ep) {
 		/* A backend on another node, or a reply going out of the
 		 * node. */
-		rc = fib_redirect(skb, p, res->reason);
+		rc = fib_redirect(skb, p, cfg, res->ct, res->reason);
 		if (rc >= 0)
 			return rc;
 		goto stack;
@@ -103,7 +97,7 @@ static __always_inline int pass_or_forward(struct __sk_buff *skb, struct pkt *p,
 		count(STAT_REDIRECT, p->len);
 		return bpf_redirect_peer(ep->ifindex, 0);
 	}
-	rc = fib_redirect(skb, p, STAT_POD_FORWARD);
+	rc = fib_redirect(skb, p, cfg, NULL, STAT_POD_FORWARD);
 	if (rc >= 0)
 		return rc;
 pass:
@@ -162,7 +156,7 @@ int tc_pod(struct __sk_buff *skb)
 		/* Back out of the veth it came in on: into the pod. */
 		return bpf_redirect(skb->ifindex, 0);
 	case LB_TRANSLATED:
-		return deliver(skb, &p, &res);
+		return deliver(skb, &p, cfg, &res);
 	}
 	return TC_ACT_OK;
 }

@@ -7,6 +7,7 @@
 #define XCNI_HOOK_XDP
 #include "lib/flow.h"
 #include "lib/l3.h"
+#include "lib/next_hop.h"
 #include "lib/reject.h"
 #include "xcni/meta.h"
 
@@ -94,42 +95,6 @@ static __always_inline __u32 translated_mark(__u16 ct_flags)
 	return META_F_TRANSLATED;
 }
 
-/* The next hop of a forwarded packet. Its costliest step is the fib
- * lookup: a flow keeps the next hop in its conntrack entry and looks it up
- * again once a clock tick (a second) has passed, so a route or neighbour
- * change takes effect within that. Returns 0, or -1 when the stack must
- * forward it (no route or neighbour yet: it resolves). */
-static __always_inline int next_hop(struct xdp_md *ctx, const struct dp_config *cfg,
-				    const struct iphdr *ip, struct ct_value *ct,
-				    struct endpoint *nh)
-{
-	struct bpf_fib_lookup fib = {};
-	__u32 now = cfg->clock;
-
-	if (ct && (ct->flags & CT_F_ROUTED) && ct->nh_time == now) {
-		*nh = ct->ep;
-		return 0;
-	}
-	fib.family = 2; /* AF_INET */
-	fib.tos = ip->tos;
-	fib.l4_protocol = ip->protocol;
-	fib.tot_len = bpf_ntohs(ip->tot_len);
-	fib.ipv4_src = ip->saddr;
-	fib.ipv4_dst = ip->daddr;
-	fib.ifindex = ctx->ingress_ifindex;
-	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
-		return -1;
-	nh->ifindex = fib.ifindex;
-	__builtin_memcpy(nh->pod_mac, fib.dmac, ETH_ALEN);
-	__builtin_memcpy(nh->host_mac, fib.smac, ETH_ALEN);
-	if (ct) {
-		ct->ep = *nh;
-		ct->nh_time = now;
-		ct->flags |= CT_F_ROUTED;
-	}
-	return 0;
-}
-
 static __always_inline int deliver(struct xdp_md *ctx, struct pkt *p, const struct dp_config *cfg,
 				   const struct lb_result *res)
 {
@@ -145,7 +110,7 @@ static __always_inline int deliver(struct xdp_md *ctx, struct pkt *p, const stru
 	ep = lb_endpoint(res);
 	if (ep)
 		return redirect_to_pod(ctx, p, eth, ip, ep, res->reason, mark);
-	if (next_hop(ctx, cfg, ip, res->ct, &nh))
+	if (next_hop(ctx, ctx->ingress_ifindex, bpf_ntohs(ip->tot_len), cfg, ip, res->ct, &nh))
 		return pass_up(ctx, p, res->reason, mark);
 	ip = pkt_ip(p);
 	eth = p->data;

@@ -137,7 +137,6 @@ static __always_inline enum lb_verdict lb_process(void *ctx, struct pkt *p,
 		flags = v->flags;
 		res->reason = (flags & CT_F_REPLY) ? STAT_REV_NAT : STAT_CT_HIT;
 		res->ct_flags = flags;
-		/* Only xdp_node forwards by fib lookup. */
 		if (HOOK_CACHES_NEXT_HOP)
 			res->ct = v;
 		/* The entry knows the endpoint: res->dst is not needed. */

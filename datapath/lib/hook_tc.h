@@ -11,8 +11,8 @@
 
 #include "hook_inline.h"
 
-/* tc_pod leaves forwarding to the stack: no next hop to keep. */
-#define HOOK_CACHES_NEXT_HOP 0
+/* tc_pod forwards to other nodes by fib lookup: a flow keeps its next hop. */
+#define HOOK_CACHES_NEXT_HOP 1
 
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 
