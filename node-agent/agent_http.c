@@ -196,6 +196,11 @@ static int metrics(void *ctx, FILE *out)
 			(unsigned long long)rs->backends_set,
 			(unsigned long long)rs->backends_deleted, (unsigned long long)rs->errors);
 	fprintf(out, "# TYPE xcni_ready gauge\nxcni_ready %d\n", a->dp_loaded && a->lb_synced);
+	fprintf(out,
+		"# HELP xcni_full_sync_seconds How long the last full sync (every service applied, "
+		"the rest swept) took.\n# TYPE xcni_full_sync_seconds gauge\n"
+		"xcni_full_sync_seconds %.6f\n",
+		a->full_sync_s);
 	return 200;
 }
 
