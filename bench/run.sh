@@ -285,3 +285,7 @@ PY
 
 # And the agent's API-to-datapath latency (its own section and keys).
 "$ROOT/bench/agent.sh"
+
+# Then the agent at 10,000 services beside kube-proxy's iptables mode (its
+# own section and keys; BENCH_SERVICES / BENCH_ENDPOINTS_PER_SERVICE shrink it).
+"$ROOT/bench/agent_scale.sh"
