@@ -12,8 +12,7 @@ static uint32_t slot_of(const struct addr_index *ix, uint64_t key)
 	return (uint32_t)(key ^ (key >> 31)) & ix->mask;
 }
 
-int addr_index_init(struct addr_index *ix, uint32_t max, addr_index_key_fn key_of,
-		    const void *ctx)
+int addr_index_init(struct addr_index *ix, uint32_t max, addr_index_key_fn key_of, const void *ctx)
 {
 	uint64_t n = 16;
 

@@ -17,9 +17,9 @@ struct addr_index {
 	const void *ctx;
 };
 
-/* Room for max ids at a load of at most one half. Returns 0 or -ENOMEM. */
-int addr_index_init(struct addr_index *ix, uint32_t max, addr_index_key_fn key_of,
-		    const void *ctx);
+/* Room for max ids at a load of at most one half. Returns 0, -ENOMEM, or
+ * -EINVAL when max needs more than 2^32 slots. */
+int addr_index_init(struct addr_index *ix, uint32_t max, addr_index_key_fn key_of, const void *ctx);
 void addr_index_free(struct addr_index *ix);
 
 /* The id stored under key, or -1. */

@@ -73,7 +73,8 @@ static void test_random_churn_matches_the_reference(void **state)
 			rec.stored[id] = false;
 			assert_int_equal(addr_index_get(&ix, rec.key[id]), -1);
 		} else {
-			rec.key[id] = (uint64_t)(0x0a800000u + (uint32_t)rand() % 100000) << 16 | 8080;
+			rec.key[id] = (uint64_t)(0x0a800000u + (uint32_t)rand() % 100000) << 16 |
+				      8080;
 			if (addr_index_get(&ix, rec.key[id]) >= 0)
 				continue; /* that address is stored under another id */
 			addr_index_put(&ix, id);
