@@ -286,6 +286,10 @@ PY
 # And the agent's API-to-datapath latency (its own section and keys).
 "$ROOT/bench/agent.sh"
 
+# Then the agent at 10,000 services beside kube-proxy's iptables mode (its
+# own section and keys; BENCH_SERVICES / BENCH_ENDPOINTS_PER_SERVICE shrink it).
+"$ROOT/bench/agent_scale.sh"
+
 # And pod-to-pod throughput and packet rate against bridge + host-local (its
 # own section and keys).
 "$ROOT/bench/pods.sh"

@@ -76,6 +76,7 @@ struct agent {
 
 	/* Observability. */
 	struct histogram event_to_map;
+	double full_sync_s; /* how long the last full sync took */
 	time_t last_ct_gc;
 	uint64_t ct_gc_runs, ct_expired;
 	unsigned int ct_entries; /* as of the last GC scan */

@@ -202,6 +202,11 @@ static int metrics(void *ctx, FILE *out)
 		"# TYPE xcni_node_route_failures gauge\nxcni_node_route_failures %u\n",
 		a->route_stats.routes, a->route_stats.failed);
 	fprintf(out, "# TYPE xcni_ready gauge\nxcni_ready %d\n", a->dp_loaded && a->lb_synced);
+	fprintf(out,
+		"# HELP xcni_full_sync_seconds How long the last full sync (every service applied, "
+		"the rest swept) took.\n# TYPE xcni_full_sync_seconds gauge\n"
+		"xcni_full_sync_seconds %.6f\n",
+		a->full_sync_s);
 	return 200;
 }
 

@@ -254,9 +254,11 @@ static void full_sync(struct agent *a)
 	const void *k;
 	size_t klen;
 	struct agent_svc *s;
+	struct timespec t0;
 	char key[512];
 	int err;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	reconciler_begin_sync(a->rec);
 	while ((s = htab_next(a->svcs, &it, &k, &klen))) {
 		snprintf(key, sizeof(key), "%.*s", (int)klen, (const char *)k);
@@ -267,9 +269,10 @@ static void full_sync(struct agent *a)
 	err = reconciler_end_sync(a->rec);
 	if (err)
 		log_warn("sync_sweep_failed", "error=\"%s\"", strerror(-err));
-	log_info("sync_done", "services=%u backends=%u",
+	a->full_sync_s = since(&t0);
+	log_info("sync_done", "services=%u backends=%u duration_ms=%.1f",
 		 (unsigned int)reconciler_stats(a->rec)->services,
-		 (unsigned int)reconciler_stats(a->rec)->backends);
+		 (unsigned int)reconciler_stats(a->rec)->backends, a->full_sync_s * 1e3);
 }
 
 void agent_k8s_process(struct agent *a)

@@ -5,13 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr_index.h"
 #include "htab.h"
 #include "reconcile.h"
 
+/* 16 bytes each, in one array by id: with 100,000 backends a malloc and a
+ * hash node each cost ~8 MB of the agent's memory. */
 struct shadow_backend {
-	uint32_t id;
-	uint32_t refs; /* service entries using it */
 	struct backend b;
+	uint32_t refs; /* service entries using it */
+	bool used;
 };
 
 struct shadow_svc {
@@ -33,8 +36,8 @@ struct reconciler {
 	void *ctx;
 	uint32_t max_services, max_backends;
 	struct htab *services; /* svc_key -> shadow_svc */
-	struct htab *by_addr; /* (ip, port) -> shadow_backend */
-	struct shadow_backend **by_id; /* [max_backends] */
+	struct addr_index by_addr; /* (ip, port) -> id */
+	struct shadow_backend *by_id; /* [max_backends] */
 	uint8_t *svc_ids; /* bitmap of service ids in use */
 	struct htab *owners; /* "ns/name" -> owner */
 	uint32_t next_svc, next_backend; /* allocation cursors */
@@ -62,6 +65,24 @@ static void svc_free(void *p)
 	free(s);
 }
 
+static uint64_t addr_key(uint32_t ip, uint16_t port)
+{
+	return (uint64_t)ip << 16 | port;
+}
+
+static uint64_t backend_addr(const void *ctx, uint32_t id)
+{
+	const struct reconciler *r = ctx;
+
+	return addr_key(r->by_id[id].b.ip, r->by_id[id].b.port);
+}
+
+/* The backend with this id, or NULL. */
+static struct shadow_backend *backend_at(const struct reconciler *r, uint32_t id)
+{
+	return id < r->max_backends && r->by_id[id].used ? &r->by_id[id] : NULL;
+}
+
 struct reconciler *reconciler_new(const struct dp_ops *ops, void *ctx, uint32_t max_services,
 				  uint32_t max_backends)
 {
@@ -74,11 +95,11 @@ struct reconciler *reconciler_new(const struct dp_ops *ops, void *ctx, uint32_t 
 	r->max_services = max_services;
 	r->max_backends = max_backends;
 	r->services = htab_new();
-	r->by_addr = htab_new();
 	r->owners = htab_new();
 	r->by_id = calloc(max_backends, sizeof(*r->by_id));
 	r->svc_ids = calloc(max_services / 8 + 1, 1);
-	if (!r->services || !r->by_addr || !r->owners || !r->by_id || !r->svc_ids) {
+	if (!r->services || !r->owners || !r->by_id || !r->svc_ids ||
+	    addr_index_init(&r->by_addr, max_backends, backend_addr, r)) {
 		reconciler_free(r);
 		return NULL;
 	}
@@ -90,7 +111,7 @@ void reconciler_free(struct reconciler *r)
 	if (!r)
 		return;
 	htab_free(r->services, svc_free);
-	htab_free(r->by_addr, free);
+	addr_index_free(&r->by_addr);
 	htab_free(r->owners, owner_free);
 	free(r->by_id);
 	free(r->svc_ids);
@@ -100,11 +121,6 @@ void reconciler_free(struct reconciler *r)
 const struct reconcile_stats *reconciler_stats(const struct reconciler *r)
 {
 	return &r->st;
-}
-
-static uint64_t addr_key(uint32_t ip, uint16_t port)
-{
-	return (uint64_t)ip << 16 | port;
 }
 
 static bool svc_id_used(const struct reconciler *r, uint32_t id)
@@ -140,7 +156,7 @@ static int backend_id_alloc(struct reconciler *r, uint32_t *id)
 	for (uint32_t i = 0; i < r->max_backends; i++) {
 		uint32_t c = (r->next_backend + i) % r->max_backends;
 
-		if (!r->by_id[c]) {
+		if (!r->by_id[c].used) {
 			r->next_backend = c + 1;
 			*id = c;
 			return 0;
@@ -149,49 +165,28 @@ static int backend_id_alloc(struct reconciler *r, uint32_t *id)
 	return -ENOSPC;
 }
 
-static int backend_track(struct reconciler *r, uint32_t id, const struct backend *b,
-			 struct shadow_backend **out)
+/* Records backend id; indexed by address unless another id has it. */
+static void backend_track(struct reconciler *r, uint32_t id, const struct backend *b)
 {
-	struct shadow_backend *sb = calloc(1, sizeof(*sb));
-	uint64_t k = addr_key(b->ip, b->port);
-	int err;
+	struct shadow_backend *sb = &r->by_id[id];
 
-	if (!sb)
-		return -ENOMEM;
-	sb->id = id;
 	sb->b = *b;
-	err = htab_put(r->by_addr, &k, sizeof(k), sb, NULL);
-	if (err) {
-		free(sb);
-		return err;
-	}
-	r->by_id[id] = sb;
+	sb->refs = 0;
+	sb->used = true;
+	if (addr_index_get(&r->by_addr, addr_key(b->ip, b->port)) < 0)
+		addr_index_put(&r->by_addr, id);
 	r->st.backends++;
-	if (out)
-		*out = sb;
-	return 0;
 }
 
 int reconciler_adopt_backend(struct reconciler *r, uint32_t id, const struct backend *b)
 {
-	uint64_t k = addr_key(b->ip, b->port);
-
-	if (id >= r->max_backends || r->by_id[id])
+	if (id >= r->max_backends || r->by_id[id].used)
 		return -EINVAL;
 	/* Two ids for one address (an older agent's leftovers): the second
-	 * is deleted once nothing uses it, at the end of the first sync. */
-	if (htab_get(r->by_addr, &k, sizeof(k))) {
-		struct shadow_backend *sb = calloc(1, sizeof(*sb));
-
-		if (!sb)
-			return -ENOMEM;
-		sb->id = id;
-		sb->b = *b;
-		r->by_id[id] = sb;
-		r->st.backends++;
-		return 0;
-	}
-	return backend_track(r, id, b, NULL);
+	 * is not indexed, and is deleted once nothing uses it, at the end of
+	 * the first sync. */
+	backend_track(r, id, b);
+	return 0;
 }
 
 static int id_cmp(const void *a, const void *b)
@@ -221,7 +216,7 @@ int reconciler_adopt_service(struct reconciler *r, const struct svc_key *k,
 		return -ENOMEM;
 	}
 	for (i = 0; i < n; i++) {
-		if (ids[i] >= r->max_backends || !r->by_id[ids[i]]) {
+		if (!backend_at(r, ids[i])) {
 			svc_free(s);
 			return -EINVAL;
 		}
@@ -234,7 +229,7 @@ int reconciler_adopt_service(struct reconciler *r, const struct svc_key *k,
 		return err;
 	}
 	for (i = 0; i < s->n; i++)
-		r->by_id[s->ids[i]]->refs++;
+		r->by_id[s->ids[i]].refs++;
 	svc_id_mark(r, v->id, true);
 	r->st.services++;
 	return 0;
@@ -244,20 +239,16 @@ int reconciler_adopt_service(struct reconciler *r, const struct svc_key *k,
 static void backends_release(struct reconciler *r, const uint32_t *ids, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct shadow_backend *sb = r->by_id[ids[i]];
-		uint64_t k;
+		struct shadow_backend *sb = backend_at(r, ids[i]);
 
 		if (!sb || sb->refs)
 			continue;
-		if (r->ops->backend_del(r->ctx, sb->id)) {
+		if (r->ops->backend_del(r->ctx, ids[i])) {
 			r->st.errors++;
 			continue;
 		}
-		k = addr_key(sb->b.ip, sb->b.port);
-		if (htab_get(r->by_addr, &k, sizeof(k)) == sb)
-			htab_del(r->by_addr, &k, sizeof(k));
-		r->by_id[sb->id] = NULL;
-		free(sb);
+		addr_index_del(&r->by_addr, ids[i]);
+		sb->used = false;
 		r->st.backends--;
 		r->st.backends_deleted++;
 	}
@@ -269,24 +260,24 @@ static int resolve_ids(struct reconciler *r, const struct lb_entry *e, uint32_t 
 {
 	for (size_t i = 0; i < e->n_backends; i++) {
 		struct backend b = { .ip = e->backends[i].ip, .port = e->backends[i].port };
-		uint64_t k = addr_key(b.ip, b.port);
-		struct shadow_backend *sb = htab_get(r->by_addr, &k, sizeof(k));
+		int64_t found = addr_index_get(&r->by_addr, addr_key(b.ip, b.port));
 		uint32_t id;
 		int err;
 
-		if (!sb) {
+		if (found < 0) {
 			err = backend_id_alloc(r, &id);
 			if (!err)
 				err = r->ops->backend_set(r->ctx, id, &b);
-			if (!err)
-				err = backend_track(r, id, &b, &sb);
 			if (err) {
 				backends_release(r, ids, i);
 				return err;
 			}
+			backend_track(r, id, &b);
 			r->st.backends_set++;
+		} else {
+			id = (uint32_t)found;
 		}
-		ids[i] = sb->id;
+		ids[i] = id;
 	}
 	qsort(ids, e->n_backends, sizeof(*ids), id_cmp);
 	return 0;
@@ -353,9 +344,9 @@ static int put_entry(struct reconciler *r, const char *owner, const struct lb_en
 	}
 	r->st.services_set++;
 	for (size_t i = 0; i < e->n_backends; i++)
-		r->by_id[ids[i]]->refs++;
+		r->by_id[ids[i]].refs++;
 	for (size_t i = 0; i < s->n; i++)
-		r->by_id[s->ids[i]]->refs--;
+		r->by_id[s->ids[i]].refs--;
 	backends_release(r, s->ids, s->n);
 	free(s->ids);
 	s->ids = ids;
@@ -385,7 +376,7 @@ static int del_entry(struct reconciler *r, struct shadow_svc *s)
 	htab_del(r->services, &s->key, sizeof(s->key));
 	svc_id_mark(r, s->val.id, false);
 	for (size_t i = 0; i < s->n; i++)
-		r->by_id[s->ids[i]]->refs--;
+		r->by_id[s->ids[i]].refs--;
 	backends_release(r, s->ids, s->n);
 	svc_free(s);
 	r->st.services--;
@@ -491,7 +482,7 @@ int reconciler_end_sync(struct reconciler *r)
 	}
 	/* Leftover duplicates an older agent made, now unused. */
 	for (uint32_t id = 0; id < r->max_backends; id++) {
-		if (r->by_id[id] && !r->by_id[id]->refs)
+		if (r->by_id[id].used && !r->by_id[id].refs)
 			backends_release(r, &id, 1);
 	}
 	if (first)

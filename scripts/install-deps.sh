@@ -11,7 +11,7 @@ PKGS=(
 	clang-format cppcheck
 	golang-go golang-github-appc-cni-dev
 	containerd runc busybox-static containernetworking-plugins hyperfine
-	python3 openssl curl iperf3 socat nghttp2-proxy
+	python3 openssl curl iperf3 socat nghttp2-proxy iptables
 )
 CNITOOL=${CNITOOL:-/usr/local/bin/cnitool}
 

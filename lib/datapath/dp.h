@@ -34,6 +34,7 @@ struct datapath {
 	struct xdp_node *xdp;
 	struct tc_pod *tc;
 	uint32_t maglev_m;
+	uint32_t maglev_flags; /* the tables' map flags (those pinned before, if any) */
 	int fd_services, fd_backends, fd_maglev, fd_ct, fd_affinity, fd_endpoints;
 	int fd_config, fd_stats, fd_map_full, fd_tx_ports, fd_svc_backends;
 	int prog_xdp, prog_tc;

@@ -113,6 +113,9 @@ int dp_open_pinned(struct datapath *dp, const char *root, char *msg, size_t len)
 		goto fail;
 	}
 	dp->maglev_m = cfg.maglev_m ? cfg.maglev_m : XCNI_MAGLEV_M_DEFAULT;
+	/* A loader of this build makes a maglev map without tables anew, with
+	 * DP_MAGLEV_FLAGS; one with tables keeps theirs. */
+	dp->maglev_flags = pin_maglev_flags(root);
 	dp->prog_xdp = open_prog(root, XCNI_PIN_PROG_XDP);
 	dp->prog_tc = open_prog(root, XCNI_PIN_PROG_TC);
 	return 0;

@@ -61,10 +61,11 @@ static bool is_array(__u32 type)
 	       type == BPF_MAP_TYPE_ARRAY_OF_MAPS;
 }
 
-int pin_maglev_template(uint32_t m)
+int pin_maglev_template(uint32_t m, uint32_t flags)
 {
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags);
 	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xcni_maglev_t", sizeof(uint32_t),
-				sizeof(uint32_t), m, NULL);
+				sizeof(uint32_t), m, &opts);
 
 	return fd < 0 ? -errno : fd;
 }
@@ -80,10 +81,10 @@ static int open_pinned_map(const char *root, const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
-/* The size of the Maglev tables pinned under root: the first service's
- * table (an array of maps has every slot, so the services say which hold
- * one). 0 when no service has a table. */
-static uint32_t pinned_tables_m(const char *root)
+/* The size and flags of the Maglev tables pinned under root: the first
+ * service's table (an array of maps has every slot, so the services say
+ * which hold one). M 0 when no service has a table. */
+static uint32_t pinned_tables(const char *root, uint32_t *flags)
 {
 	int services = open_pinned_map(root, "services"), maglev = open_pinned_map(root, "maglev");
 	struct svc_value *v = NULL;
@@ -108,8 +109,10 @@ static uint32_t pinned_tables_m(const char *root)
 		fd = bpf_map_get_fd_by_id(id);
 		if (fd < 0)
 			continue;
-		if (!map_info(fd, &table))
+		if (!map_info(fd, &table)) {
 			m = table.max_entries;
+			*flags = table.map_flags;
+		}
 		close(fd);
 	}
 out:
@@ -123,9 +126,17 @@ out:
 	return m;
 }
 
+uint32_t pin_maglev_flags(const char *root)
+{
+	uint32_t flags = DP_MAGLEV_FLAGS;
+
+	pinned_tables(root, &flags);
+	return flags;
+}
+
 uint32_t pin_maglev_m(const char *root)
 {
-	uint32_t m = pinned_tables_m(root), zero = 0;
+	uint32_t flags, m = pinned_tables(root, &flags), zero = 0;
 	struct bpf_map_info info;
 	struct dp_config cfg;
 	int fd;
@@ -243,7 +254,7 @@ static __u32 count_keys(int fd, __u32 key_size)
 /* A new map shaped like map (this build's layout and size) holding the
  * pinned map's entries. Returns its fd or a negative errno. */
 static int migrate(const struct bpf_map *map, int old, const struct bpf_map_info *have, uint32_t m,
-		   char *msg, size_t len)
+		   const char *root, char *msg, size_t len)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = bpf_map__map_flags(map));
 	__u32 max = bpf_map__max_entries(map), have_n;
@@ -258,7 +269,8 @@ static int migrate(const struct bpf_map *map, int old, const struct bpf_map_info
 	}
 
 	if (is_map_of_maps(have->type)) {
-		opts.inner_map_fd = pin_maglev_template(m);
+		/* The tables move over as they are: the template takes their flags. */
+		opts.inner_map_fd = pin_maglev_template(m, pin_maglev_flags(root));
 		if ((int)opts.inner_map_fd < 0) {
 			snprintf(msg, len, "map %s: cannot make its inner map template: %s",
 				 bpf_map__name(map), strerror(-(int)opts.inner_map_fd));
@@ -296,11 +308,11 @@ static int migrate(const struct bpf_map *map, int old, const struct bpf_map_info
 static int maglev_check(const struct bpf_map *map, const char *root, uint32_t m, const char *path,
 			char *msg, size_t len)
 {
-	uint32_t pinned_m;
+	uint32_t pinned_m, flags;
 
 	if (strcmp(bpf_map__name(map), "maglev"))
 		return 0;
-	pinned_m = pinned_tables_m(root);
+	pinned_m = pinned_tables(root, &flags);
 	if (!pinned_m)
 		return 1;
 	if (pinned_m == m)
@@ -353,7 +365,7 @@ static int reuse_one(struct datapath *dp, struct bpf_map *map, const char *root,
 		goto out;
 	}
 	if (have.max_entries != bpf_map__max_entries(map)) {
-		use = migrate(map, fd, &have, m, msg, len);
+		use = migrate(map, fd, &have, m, root, msg, len);
 		if (use < 0) {
 			err = use;
 			goto out;

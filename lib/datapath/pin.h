@@ -8,7 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <linux/bpf.h>
+
 #include "dp.h"
+
+/* New Maglev tables can be mapped: one is written with plain stores, only
+ * the slots that change, without a syscall per slot. */
+#define DP_MAGLEV_FLAGS BPF_F_MMAPABLE
 
 struct bpf_object;
 struct bpf_map;
@@ -43,7 +49,11 @@ extern const size_t dp_map_fields_n;
 bool pin_layout_differs(const struct bpf_map *map, const struct bpf_map_info *have, char *what,
 			size_t len);
 
-/* Makes a map like the Maglev tables' template (M entries). */
-int pin_maglev_template(uint32_t m);
+/* The flags of the Maglev tables pinned under root, DP_MAGLEV_FLAGS when
+ * none is: new tables must have the flags of the map's template. */
+uint32_t pin_maglev_flags(const char *root);
+
+/* Makes a map like the Maglev tables' template (M entries, flags). */
+int pin_maglev_template(uint32_t m, uint32_t flags);
 
 #endif

@@ -63,12 +63,47 @@ static void test_a_service_without_backends_has_only_empty_slots(void **state)
 	free(got);
 }
 
+static bool has_table(uint32_t svc_id, uint32_t *inner_id)
+{
+	return bpf_map_lookup_elem(dp.fd_maglev, &svc_id, inner_id) == 0;
+}
+
+/* A new id brings empty tables for the ids after it (one outer write, one
+ * RCU wait, for a run of up to 256); the next new service rewrites its
+ * table in place, and holds the builder's table. */
+static void test_a_new_id_brings_tables_for_the_ids_after_it(void **state)
+{
+	const char *backends[] = { "10.0.0.1:80", "10.0.0.2:80" };
+	uint32_t ids[] = { 500, 501 };
+	uint32_t m = dp.maglev_m, *want = calloc(m, sizeof(*want)), *got = calloc(m, 4);
+	uint32_t inner, before;
+
+	(void)state;
+	assert_false(has_table(1000, &inner));
+	harness_service(&dp, "10.96.1.1", 80, 6, 1000, 0, 0, 500, backends, 2);
+	assert_true(has_table(1255, &before));
+	assert_false(has_table(1256, &inner));
+	read_table(1255, got, m);
+	for (uint32_t i = 0; i < m; i++)
+		assert_int_equal(got[i], XCNI_NO_BACKEND);
+	assert_true(has_table(1001, &before));
+	harness_service(&dp, "10.96.1.2", 80, 6, 1001, 0, 0, 500, backends, 2);
+	assert_true(has_table(1001, &inner));
+	assert_int_equal(inner, before);
+	assert_int_equal(maglev_build(want, m, ids, 2), 0);
+	read_table(1001, got, m);
+	assert_memory_equal(got, want, m * sizeof(*got));
+	free(want);
+	free(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_slot_holds_the_builders_choice),
 		cmocka_unit_test(test_replacing_the_backends_replaces_the_whole_table),
 		cmocka_unit_test(test_a_service_without_backends_has_only_empty_slots),
+		cmocka_unit_test(test_a_new_id_brings_tables_for_the_ids_after_it),
 	};
 
 	harness_init(&dp, 251);

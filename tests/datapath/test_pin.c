@@ -400,6 +400,47 @@ static void test_maglev_tables_of_another_size_are_refused_and_their_size_adopte
 	assert_int_equal(pod_to_vip(dp, 0x02), ip4(BE1));
 }
 
+/* Tables an older agent pinned (plain arrays, without BPF_F_MMAPABLE) are
+ * kept: rewritten with a batch write, and a new id's table is made with
+ * their flags, which the pinned map's template accepts. */
+static void test_maglev_tables_pinned_without_mmap_are_kept_and_rewritten(void **state)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, outer_opts);
+	struct ctx *c = *state;
+	struct datapath *dp = load(c, false, (struct dp_opts){ .maglev_m = 251 });
+	const char *const be1[] = { BE1 ":8080" };
+	uint32_t id = 1, id2 = 2, inner;
+	struct bpf_map_info info;
+	char path[PATH_MAX];
+	int tmpl, outer, table;
+
+	service(dp, BE1 ":8080", 10);
+	pin_info(c->root, XCNI_PIN_MAPS_DIR, "maglev", &info);
+	unload(c, false);
+	tmpl = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xcni_maglev_t", 4, 4, 251, NULL);
+	assert_true(tmpl >= 0);
+	outer_opts.inner_map_fd = tmpl;
+	outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "maglev", 4, 4, info.max_entries,
+			       &outer_opts);
+	table = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xcni_maglev", 4, 4, 251, NULL);
+	assert_true(outer >= 0 && table >= 0);
+	assert_int_equal(bpf_map_update_elem(outer, &id, &table, BPF_ANY), 0);
+	assert_int_equal(bpffs_path(path, sizeof(path), c->root, XCNI_PIN_MAPS_DIR, "maglev"), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(bpf_obj_pin(outer, path), 0);
+	close(table);
+	close(outer);
+	close(tmpl);
+
+	dp = load(c, false, (struct dp_opts){ 0 });
+	assert_int_equal(dp->maglev_flags, 0);
+	assert_int_equal(pinned_id(c->root, XCNI_PIN_MAPS_DIR, "maglev"), fd_id(dp->fd_maglev));
+	service(dp, BE2 ":8080", 20);
+	assert_int_equal(pod_to_vip(dp, 0x02), ip4(BE2));
+	harness_service(dp, "10.96.0.2", 80, 6, id2, 0, 0, 30, be1, 1);
+	assert_int_equal(bpf_map_lookup_elem(dp->fd_maglev, &id2, &inner), 0);
+}
+
 /* ---- tools ---- */
 
 static void test_open_pinned_shares_the_running_maps(void **state)
@@ -668,6 +709,7 @@ int main(void)
 		T(test_a_new_size_migrates_the_entries_into_a_new_map),
 		T(test_entries_that_do_not_fit_a_smaller_map_refuse_the_load),
 		T(test_maglev_tables_of_another_size_are_refused_and_their_size_adopted),
+		T(test_maglev_tables_pinned_without_mmap_are_kept_and_rewritten),
 		T(test_open_pinned_shares_the_running_maps),
 		T(test_open_pinned_refuses_a_map_this_tool_would_misread),
 		T(test_xdp_link_outlives_the_loader_and_a_reload_updates_it_in_place),
