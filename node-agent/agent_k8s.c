@@ -5,6 +5,7 @@
  * restart never rejects traffic for a service whose endpoints are not yet
  * known; after every relist a full sync removes what vanished. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -273,6 +274,10 @@ static void full_sync(struct agent *a)
 	log_info("sync_done", "services=%u backends=%u duration_ms=%.1f",
 		 (unsigned int)reconciler_stats(a->rec)->services,
 		 (unsigned int)reconciler_stats(a->rec)->backends, a->full_sync_s * 1e3);
+	/* A (re)list decoded every object from large responses whose parse
+	 * trees are gone now: hand the freed pages back rather than keep the
+	 * peak for the agent's life. */
+	malloc_trim(0);
 }
 
 void agent_k8s_process(struct agent *a)

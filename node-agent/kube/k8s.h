@@ -100,13 +100,17 @@ struct k8s_service {
 };
 
 struct k8s_endpoint {
-	uint32_t *addrs; /* IPv4 */
+	uint32_t *addrs; /* IPv4; one address is kept in addr_inline */
 	size_t n_addrs;
 	/* API defaults applied: ready nil = true, serving nil = ready,
 	 * terminating nil = false. */
 	bool ready;
 	bool serving;
 	bool terminating;
+	/* node_name is an earlier endpoint's (a slice's endpoints mostly sit
+	 * on a few nodes: one copy each, at 100,000 endpoints it counts). */
+	bool node_name_shared;
+	uint32_t addr_inline;
 	char *node_name; /* NULL: unknown */
 };
 

@@ -22,8 +22,12 @@ static void slice_free(void *obj)
 
 	free(s->service_name);
 	for (i = 0; i < s->n_endpoints; i++) {
-		free(s->endpoints[i].addrs);
-		free(s->endpoints[i].node_name);
+		struct k8s_endpoint *e = &s->endpoints[i];
+
+		if (e->addrs != &e->addr_inline)
+			free(e->addrs);
+		if (!e->node_name_shared)
+			free(e->node_name);
 	}
 	free(s->endpoints);
 	for (i = 0; i < s->n_ports; i++)
@@ -45,7 +49,11 @@ static int endpoint_addrs(struct k8s_dec *d, const cJSON *json, enum k8s_address
 	if (ret <= 0)
 		return ret;
 	if (type == K8S_ADDR_IPV4) {
-		e->addrs = k8s_alloc_items(list, sizeof(*e->addrs));
+		/* Nearly every endpoint has exactly one address: no allocation. */
+		if (list->child && !list->child->next)
+			e->addrs = &e->addr_inline;
+		else
+			e->addrs = k8s_alloc_items(list, sizeof(*e->addrs));
 		if (!e->addrs)
 			return k8s_fail_nomem(d);
 	}
@@ -94,19 +102,45 @@ static int endpoint_conditions(struct k8s_dec *d, const cJSON *json, struct k8s_
 	return ret < 0 ? ret : 0;
 }
 
+struct endpoints_ctx {
+	enum k8s_address_type type;
+	void **items; /* the endpoints decoded so far, up to the current one */
+};
+
+/* nodeName, shared with an earlier endpoint of the slice naming the same
+ * node. */
+static int endpoint_node(struct k8s_dec *d, const cJSON *json, struct k8s_endpoint *e,
+			 const struct k8s_endpoint *first)
+{
+	const char *name = NULL;
+	int ret = k8s_field_string(d, json, "nodeName", &name);
+
+	if (ret <= 0)
+		return ret;
+	for (const struct k8s_endpoint *p = first; p < e; p++) {
+		if (p->node_name && !strcmp(p->node_name, name)) {
+			e->node_name = p->node_name;
+			e->node_name_shared = true;
+			return 0;
+		}
+	}
+	e->node_name = strdup(name);
+	return e->node_name ? 0 : k8s_fail_nomem(d);
+}
+
 static int endpoint(struct k8s_dec *d, const cJSON *json, void *elem, void *ctx)
 {
-	const enum k8s_address_type *type = ctx;
+	const struct endpoints_ctx *c = ctx;
 	struct k8s_endpoint *e = elem;
 	int ret;
 
 	ret = k8s_val_object(d, json);
 	if (!ret)
-		ret = endpoint_addrs(d, json, *type, e);
+		ret = endpoint_addrs(d, json, c->type, e);
 	if (!ret)
 		ret = endpoint_conditions(d, json, e);
 	if (!ret)
-		ret = k8s_field_strdup(d, json, "nodeName", &e->node_name);
+		ret = endpoint_node(d, json, e, *c->items);
 	return ret < 0 ? ret : 0;
 }
 
@@ -138,6 +172,7 @@ static int slice_decode(struct k8s_dec *d, const cJSON *json, void *obj)
 {
 	struct k8s_endpoint_slice *s = obj;
 	const struct k8s_label *l;
+	struct endpoints_ctx ctx;
 	void *items = NULL;
 	int type = 0, ret;
 	size_t i;
@@ -156,8 +191,10 @@ static int slice_decode(struct k8s_dec *d, const cJSON *json, void *obj)
 	if (ret <= 0)
 		return ret ? ret : k8s_fail_at(d, "addressType", "required");
 	s->address_type = (enum k8s_address_type)type;
-	ret = k8s_field_list(d, json, "endpoints", sizeof(*s->endpoints), endpoint,
-			     &s->address_type, &items, &s->n_endpoints);
+	ctx.type = s->address_type;
+	ctx.items = &items;
+	ret = k8s_field_list(d, json, "endpoints", sizeof(*s->endpoints), endpoint, &ctx, &items,
+			     &s->n_endpoints);
 	s->endpoints = items;
 	if (ret < 0)
 		return ret;
