@@ -28,6 +28,35 @@ static __always_inline void ct_reply_key(const struct ct_key *fwd, const struct 
 	rev->dport = (v->flags & CT_F_REWRITE_SRC) ? v->sport : fwd->sport;
 }
 
+/* A TCP SYN opening an untranslated connection on the tuple a closed
+ * translated flow's replies used (the client's port reused, towards the
+ * backend itself, within the closing timeout): that flow's entries go, or
+ * the new connection's replies would be translated into the old one.
+ * netfilter likewise lets a SYN replace a closing connection. */
+static __always_inline void ct_reap_closed(const struct ct_key *t)
+{
+	struct ct_key rk, fk;
+	struct ct_value *r, *f;
+
+	__builtin_memset(&rk, 0, sizeof(rk));
+	rk.proto = t->proto;
+	rk.saddr = t->daddr;
+	rk.sport = t->dport;
+	rk.daddr = t->saddr;
+	rk.dport = t->sport;
+	r = bpf_map_lookup_elem(&conntrack, &rk);
+	if (!r || !(r->flags & CT_F_REPLY))
+		return;
+	/* The flow's first entry: the key its packets had, which translating
+	 * a reply gives back. */
+	ct_reply_key(&rk, r, &fk);
+	f = bpf_map_lookup_elem(&conntrack, &fk);
+	if (!(r->flags & CT_F_CLOSING) && !(f && (f->flags & CT_F_CLOSING)))
+		return;
+	bpf_map_delete_elem(&conntrack, &fk);
+	bpf_map_delete_elem(&conntrack, &rk);
+}
+
 /* Records both directions of a new translated flow. Returns 0, or -1 when
  * the map refused (counted as map-full; the packet is dropped rather than
  * translated without a way back). */

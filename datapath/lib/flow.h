@@ -69,8 +69,12 @@ static __always_inline enum lb_verdict lb_new_flow(void *ctx, struct pkt *p,
 	if (!svc && t->daddr == cfg->node_ip)
 		svc = svc_lookup(0, t->dport, t->proto);
 	/* ClusterIPs are not reachable from the wire. */
-	if (!svc || (from_wire && !(svc->flags & (SVC_F_NODEPORT | SVC_F_EXTERNAL))))
+	if (!svc || (from_wire && !(svc->flags & (SVC_F_NODEPORT | SVC_F_EXTERNAL)))) {
+		if (t->proto == IPPROTO_TCP &&
+		    (p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN)
+			ct_reap_closed(t);
 		return LB_NONE;
+	}
 	if (!svc->backend_count) {
 		if (svc->flags & SVC_F_DROP_EMPTY) {
 			res->reason = STAT_DROP_NO_LOCAL;

@@ -139,6 +139,37 @@ static void test_rst_from_the_backend_closes_the_flow_too(void **state)
 	assert_int_equal(gc(T0 + 1 + CT_TIMEOUT_TCP_CLOSING + 1), 2);
 }
 
+/* The client closes its connection to the service, then opens one to the
+ * backend itself from the same port (as a busy client's ports come round
+ * again): the old flow's entries go with that SYN, so the backend's answer
+ * is not translated back into the service's address. */
+static void test_a_syn_reusing_a_closed_flows_reply_tuple_replaces_it(void **state)
+{
+	struct pkt_spec syn = flow(6, 0x02), fin = flow(6, 0x11), direct = flow(6, 0x02);
+	struct ct_value v;
+
+	(void)state;
+	direct.daddr = BACKEND;
+	direct.dport = 8080;
+	send_pkt(&syn, T0);
+	/* While the flow is open, such a SYN leaves it alone. */
+	send_pkt(&direct, T0 + 1);
+	assert_int_equal(harness_ct_count(&dp), 2);
+	send_pkt(&fin, T0 + 2);
+	send_pkt(&direct, T0 + 3);
+	assert_int_equal(harness_ct_count(&dp), 0);
+	assert_false(harness_ct_get(&dp, BACKEND, 8080, POD, 40000, 6, &v));
+	/* Other SYNs (to another port, or not a SYN) reap nothing. */
+	send_pkt(&syn, T0 + 4);
+	send_pkt(&fin, T0 + 5);
+	direct.dport = 8081;
+	send_pkt(&direct, T0 + 6);
+	direct.dport = 8080;
+	direct.tcp_flags = 0x12;
+	send_pkt(&direct, T0 + 6);
+	assert_int_equal(harness_ct_count(&dp), 2);
+}
+
 static void test_udp_flow_uses_the_shorter_timeout(void **state)
 {
 	struct pkt_spec s = flow(17, 0);
@@ -191,6 +222,8 @@ int main(void)
 		cmocka_unit_test_setup(test_traffic_in_either_direction_keeps_the_flow, reset),
 		cmocka_unit_test_setup(test_fin_shortens_the_flow_to_the_closing_timeout, reset),
 		cmocka_unit_test_setup(test_rst_from_the_backend_closes_the_flow_too, reset),
+		cmocka_unit_test_setup(test_a_syn_reusing_a_closed_flows_reply_tuple_replaces_it,
+				       reset),
 		cmocka_unit_test_setup(test_udp_flow_uses_the_shorter_timeout, reset),
 		cmocka_unit_test_setup(test_an_entry_whose_partner_was_evicted_expires_on_its_own,
 				       reset),
