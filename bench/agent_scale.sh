@@ -313,9 +313,9 @@ section = f"""{begin}
   wired by xcni with enrollment. The same client and server pods, wired by xcni without
   enrollment (kernel forwarding, the same veth topology), in the iptables node for the
   iptables-legacy figures. Rounds interleaved, median reported. The port ranges keep the targets
-  apart: xcni's conntrack keeps a closed (RST) flow 10-20 s, and a direct connect that reuses
-  the tuple of a closed ClusterIP flow's reply gets its SYN-ACK rewritten to the ClusterIP and
-  fails (a datapath issue found here; with shared ports the pod-IP rate measured 0).
+  apart, so neither reuses the other's closed flows. (This benchmark found that a direct
+  connect reusing the tuple of a closed ClusterIP flow's reply had its SYN-ACK rewritten to the
+  ClusterIP; a SYN now replaces such a closing flow, as netfilter does.)
 - Other benchmarks may share the machine's 2 CPUs: the iptables connect rate moved between 4,000
   and 9,000/s across runs, xcni's between 18,000 and 28,000/s.
 
