@@ -942,8 +942,11 @@ static void services_batch(const struct datapath *dp, uint32_t first, uint32_t c
 			bes[2 * j + b].ip = htonl(SCALE_BACKEND0 + (2 * i + b) % SCALE_PODS);
 			bes[2 * j + b].port = htons(8080);
 		}
+		/* The tables' flags as dp.c made the map-in-map's template. */
+		LIBBPF_OPTS(bpf_map_create_opts, mopts, .map_flags = dp->maglev_flags);
+
 		fds[j] = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xcni_maglev", sizeof(uint32_t),
-					sizeof(uint32_t), SCALE_M, NULL);
+					sizeof(uint32_t), SCALE_M, &mopts);
 		if (fds[j] < 0)
 			die("creating a Maglev table: %s", strerror(errno));
 		if (maglev_build(table, SCALE_M, two, 2))
