@@ -2,6 +2,7 @@
  * One loop: the Kubernetes client's poll, then the reconcile step and the
  * timers (datapath clock every second, conntrack GC). */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -78,6 +79,11 @@ int main(int argc, char **argv)
 	char err[1024];
 	int ret;
 
+	/* List responses are large and short-lived: keep them out of the heap
+	 * (glibc would otherwise raise this threshold after the first one is
+	 * freed and carve the next ones from the heap, where the objects
+	 * decoded from them pin the pages for good). */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	ret = agent_opts_parse(&agent.o, argc, argv, err, sizeof(err));
 	if (ret) {
 		if (ret > 0)

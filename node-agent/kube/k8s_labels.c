@@ -6,14 +6,12 @@
 
 #include "k8s_decode.h"
 
+/* Labels live in one block: the pairs, then their strings. An agent holds
+ * tens of thousands of objects with a few labels each, and one allocation
+ * instead of 2n + 1 saves the allocator's overhead on every one. */
 void k8s_labels_free(struct k8s_label *labels, size_t n)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(labels[i].key);
-		free(labels[i].value);
-	}
+	(void)n;
 	free(labels);
 }
 
@@ -21,19 +19,16 @@ int k8s_field_labels(struct k8s_dec *d, const cJSON *obj, const char *key,
 		     struct k8s_label **labels, size_t *n)
 {
 	const cJSON *map = NULL, *item;
-	struct k8s_label *l = NULL;
-	size_t i, old, at;
 	const char *value = NULL;
+	struct k8s_label *l;
+	size_t i, old, at, count = 0, bytes = 0;
+	char *str;
 	int ret;
 
 	ret = k8s_field_object(d, obj, key, &map);
 	if (ret <= 0)
 		return ret;
-	l = k8s_alloc_items(map, sizeof(*l));
-	if (!l)
-		return k8s_fail_nomem(d);
-	*labels = l;
-	*n = 0;
+	/* Checked and measured first, so the block is made once. */
 	old = k8s_path_key(d, key);
 	k8s_for_each_item(item, i, map)
 	{
@@ -42,15 +37,26 @@ int k8s_field_labels(struct k8s_dec *d, const cJSON *obj, const char *key,
 		k8s_path_pop(d, at);
 		if (ret)
 			goto out;
-		l[i].key = strdup(item->string);
-		l[i].value = strdup(value);
-		/* Counted before the check, so the caller frees a half pair. */
-		*n = i + 1;
-		if (!l[i].key || !l[i].value) {
-			ret = k8s_fail_nomem(d);
-			goto out;
-		}
+		count++;
+		bytes += strlen(item->string) + strlen(value) + 2;
 	}
+	/* At least one byte: NULL means only "out of memory". */
+	l = malloc(count * sizeof(*l) + bytes + 1);
+	if (!l) {
+		ret = k8s_fail_nomem(d);
+		goto out;
+	}
+	str = (char *)(l + count);
+	k8s_for_each_item(item, i, map)
+	{
+		size_t kl = strlen(item->string) + 1, vl = strlen(item->valuestring) + 1;
+
+		l[i].key = memcpy(str, item->string, kl);
+		l[i].value = memcpy(str + kl, item->valuestring, vl);
+		str += kl + vl;
+	}
+	*labels = l;
+	*n = count;
 	ret = 1;
 out:
 	k8s_path_pop(d, old);
