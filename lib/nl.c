@@ -456,15 +456,54 @@ void nl_mac_format(const unsigned char mac[6], char buf[18])
 		 mac[5]);
 }
 
+static int neigh_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_type_valid(attr, NDA_MAX) > 0)
+		tb[mnl_attr_get_type(attr)] = attr;
+	return MNL_CB_OK;
+}
+
+static int neigh_managed_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[NDA_MAX + 1] = { 0 };
+	bool *managed = data;
+
+	mnl_attr_parse(nlh, sizeof(struct ndmsg), neigh_attr_cb, tb);
+	*managed = tb[NDA_FLAGS_EXT] && (mnl_attr_get_u32(tb[NDA_FLAGS_EXT]) & NTF_EXT_MANAGED);
+	return MNL_CB_OK;
+}
+
+/* Whether the entry for addr on ifindex exists and is managed. */
+static bool neigh_is_managed(struct nl *nl, int ifindex, uint32_t addr)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_GETNEIGH, NLM_F_ACK);
+	struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	bool managed = false;
+
+	ndm->ndm_family = AF_INET;
+	ndm->ndm_ifindex = ifindex;
+	mnl_attr_put_u32(nlh, NDA_DST, htonl(addr));
+	return nl_talk(nl, nlh, neigh_managed_cb, &managed) == 0 && managed;
+}
+
 /* A neighbour the kernel keeps resolved by itself (NTF_EXT_MANAGED, 5.16+):
  * BPF's fib lookups find its MAC even when no packet through the stack has
- * asked for it. NTF_EXT_LEARNED marks it as not the kernel's own. */
+ * asked for it. NTF_EXT_LEARNED marks it as not the kernel's own. An entry
+ * already managed is left alone: replacing it would make it unresolved
+ * until the kernel probes again, and forwarding would stop meanwhile. */
 int nl_neigh_managed_add(struct nl *nl, int ifindex, uint32_t addr)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = nl_msg(buf, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK);
-	struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	struct nlmsghdr *nlh;
+	struct ndmsg *ndm;
 
+	if (neigh_is_managed(nl, ifindex, addr))
+		return 0;
+	nlh = nl_msg(buf, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK);
+	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
 	ndm->ndm_family = AF_INET;
 	ndm->ndm_ifindex = ifindex;
 	ndm->ndm_state = NUD_NONE;

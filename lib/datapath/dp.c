@@ -133,7 +133,11 @@ static int write_config(const struct datapath *dp, const struct dp_opts *o)
 
 	if (bpf_map_lookup_elem(dp->fd_config, &zero, &cfg))
 		memset(&cfg, 0, sizeof(cfg));
-	cfg.node_ip = o->node_ip;
+	/* An agent learns the node's address from its Node object, after the
+	 * load: until then a reused config keeps the one it had, or NodePorts
+	 * would stop answering while the agent restarts. */
+	if (o->node_ip)
+		cfg.node_ip = o->node_ip;
 	cfg.cluster_net = o->cluster_net & o->cluster_mask;
 	cfg.cluster_mask = o->cluster_mask;
 	cfg.maglev_m = dp->maglev_m;

@@ -676,6 +676,24 @@ static void test_cleanup_inside_a_bpffs_it_did_not_mount_leaves_that_mount(void 
 	assert_true(bpffs_is_bpffs(c->outer));
 }
 
+/* A restarted agent knows the node's address only once it has seen its
+ * Node object: the reload keeps the pinned config's, so NodePorts answer
+ * throughout. */
+static void test_a_reload_without_a_node_ip_keeps_the_pinned_one(void **state)
+{
+	struct ctx *c = *state;
+	struct dp_opts o = { .pin_root = c->root };
+	struct dp_config cfg;
+	char msg[256];
+
+	load(c, false, (struct dp_opts){ 0 });
+	unload(c, false);
+	assert_int_equal(dp_load(&c->dp2, &o, msg, sizeof(msg)), 0);
+	c->loaded2 = true;
+	assert_int_equal(dp_config_get(&c->dp2, &cfg), 0);
+	assert_int_equal(cfg.node_ip, ip4(NODE_IP));
+}
+
 static void test_a_root_under_an_unmounted_sys_fs_bpf_mounts_the_system_bpffs(void **state)
 {
 	struct ctx *c = *state;
@@ -718,6 +736,7 @@ int main(void)
 		T(test_refresh_moves_pods_to_the_new_tc_pod),
 		T(test_cleanup_removes_everything_and_is_idempotent),
 		T(test_cleanup_inside_a_bpffs_it_did_not_mount_leaves_that_mount),
+		T(test_a_reload_without_a_node_ip_keeps_the_pinned_one),
 		T(test_a_root_under_an_unmounted_sys_fs_bpf_mounts_the_system_bpffs),
 #undef T
 	};
