@@ -312,9 +312,9 @@ static int cmd_stats(struct ctl *c)
 		print_json(obj);
 		return 0;
 	}
-	printf("%-12s %-7s %14s %16s\n", "REASON", "KIND", "PACKETS", "BYTES");
+	printf("%-18s %-7s %14s %16s\n", "REASON", "KIND", "PACKETS", "BYTES");
 	for (int i = 0; i < STAT_MAX; i++)
-		printf("%-12s %-7s %14llu %16llu\n", stat_name(i), stat_kind(i),
+		printf("%-18s %-7s %14llu %16llu\n", stat_name(i), stat_kind(i),
 		       (unsigned long long)st[i].packets, (unsigned long long)st[i].bytes);
 	return 0;
 }
