@@ -2,7 +2,8 @@
 /* tc_pod: TC ingress on each pod's host-side veth, i.e. the pod's egress.
  * ClusterIP load balancing for pod traffic, reverse translation of replies
  * from local backends, delivery to pods on this node with
- * bpf_redirect_peer; everything else goes on through the stack. */
+ * bpf_redirect_peer and to other nodes by fib lookup; everything else goes
+ * on through the stack. */
 #define XCNI_HOOK_TC
 #include "lib/flow.h"
 #include "lib/l3.h"
@@ -23,8 +24,7 @@ static __always_inline int fib_redirect(struct __sk_buff *skb, struct pkt *p,
 	struct endpoint nh;
 	struct ethhdr *eth;
 
-	if (!ip || ip->ttl <= 1 || next_hop(skb, skb->ifindex, 0, cfg, ip, ct, &nh) ||
-	    nh.ifindex == skb->ifindex)
+	if (!ip || next_hop(skb, skb->ifindex, 0, cfg, ip, ct, &nh) || nh.ifindex == skb->ifindex)
 		return -1;
 	ip = pkt_ip(p);
 	eth = p->data;
@@ -38,36 +38,39 @@ static __always_inline int fib_redirect(struct __sk_buff *skb, struct pkt *p,
 	return bpf_redirect(nh.ifindex, 0);
 }
 
-static __always_inline int deliver(struct __sk_buff *skb, struct pkt *p,
-				   const struct dp_config *cfg, const struct lb_result *res)
+/* Delivers the packet itself: into the pod of this node ep (NULL: none)
+ * with bpf_redirect_peer, else out by fib lookup. Returns -1 when the stack
+ * must route it: a tagged frame, an expiring TTL (the stack answers it), a
+ * next hop not resolved yet. */
+static __always_inline int forward(struct __sk_buff *skb, struct pkt *p,
+				   const struct dp_config *cfg, const struct endpoint *ep,
+				   struct ct_value *ct, __u32 reason)
 {
 	struct ethhdr *eth = p->data;
-	const struct endpoint *ep;
 	struct iphdr *ip = pkt_ip(p);
-	int rc;
 
-	if (!ip || (void *)(eth + 1) > p->data_end || p->l3_off != sizeof(*eth))
-		goto stack;
-	ep = lb_endpoint(res);
-	if (!ep) {
-		/* A backend on another node, or a reply going out of the
-		 * node. */
-		rc = fib_redirect(skb, p, cfg, res->ct, res->reason);
-		if (rc >= 0)
-			return rc;
-		goto stack;
-	}
-	if (ttl_dec(ip))
-		goto stack;
+	if (!ip || (void *)(eth + 1) > p->data_end || p->l3_off != sizeof(*eth) || ip->ttl <= 1)
+		return -1;
+	if (!ep)
+		return fib_redirect(skb, p, cfg, ct, reason);
+	ttl_dec(ip);
 	__builtin_memcpy(eth->h_dest, ep->pod_mac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, ep->host_mac, ETH_ALEN);
-	count(res->reason, p->len);
+	count(reason, p->len);
 	count(STAT_REDIRECT, p->len);
 	dbg("redirect_peer to ifindex %u", ep->ifindex);
 	return bpf_redirect_peer(ep->ifindex, 0);
-stack:
-	/* The stack routes what we do not deliver ourselves (and answers an
-	 * expiring TTL). */
+}
+
+/* A translated packet: to its local pod, to a backend on another node, or
+ * (a reply) out of the node. */
+static __always_inline int deliver(struct __sk_buff *skb, struct pkt *p,
+				   const struct dp_config *cfg, const struct lb_result *res)
+{
+	int rc = forward(skb, p, cfg, lb_endpoint(res), res->ct, res->reason);
+
+	if (rc >= 0)
+		return rc;
 	count(res->reason, p->len);
 	return TC_ACT_OK;
 }
@@ -80,27 +83,14 @@ stack:
 static __always_inline int pass_or_forward(struct __sk_buff *skb, struct pkt *p,
 					   const struct dp_config *cfg)
 {
-	struct ethhdr *eth = p->data;
-	struct iphdr *ip = pkt_ip(p);
-	const struct endpoint *ep;
 	int rc;
 
-	if (!cfg->cluster_mask || (p->tuple.daddr & cfg->cluster_mask) != cfg->cluster_net || !ip ||
-	    (void *)(eth + 1) > p->data_end || p->l3_off != sizeof(*eth) || ip->ttl <= 1)
-		goto pass;
-	ep = bpf_map_lookup_elem(&endpoints, &p->tuple.daddr);
-	if (ep) {
-		ttl_dec(ip);
-		__builtin_memcpy(eth->h_dest, ep->pod_mac, ETH_ALEN);
-		__builtin_memcpy(eth->h_source, ep->host_mac, ETH_ALEN);
-		count(STAT_POD_FORWARD, p->len);
-		count(STAT_REDIRECT, p->len);
-		return bpf_redirect_peer(ep->ifindex, 0);
+	if (cfg->cluster_mask && (p->tuple.daddr & cfg->cluster_mask) == cfg->cluster_net) {
+		rc = forward(skb, p, cfg, bpf_map_lookup_elem(&endpoints, &p->tuple.daddr), NULL,
+			     STAT_POD_FORWARD);
+		if (rc >= 0)
+			return rc;
 	}
-	rc = fib_redirect(skb, p, cfg, NULL, STAT_POD_FORWARD);
-	if (rc >= 0)
-		return rc;
-pass:
 	count(STAT_PASS, p->len);
 	return TC_ACT_OK;
 }

@@ -141,8 +141,7 @@ static __always_inline enum lb_verdict lb_process(void *ctx, struct pkt *p,
 		flags = v->flags;
 		res->reason = (flags & CT_F_REPLY) ? STAT_REV_NAT : STAT_CT_HIT;
 		res->ct_flags = flags;
-		if (HOOK_CACHES_NEXT_HOP)
-			res->ct = v;
+		res->ct = v; /* for the next hop, when it is forwarded */
 		/* The entry knows the endpoint: res->dst is not needed. */
 		res->ep_known = true;
 		res->ep = !(flags & CT_F_ROUTED) && v->ep.ifindex ? &v->ep : NULL;

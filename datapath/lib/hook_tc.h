@@ -11,9 +11,6 @@
 
 #include "hook_inline.h"
 
-/* tc_pod forwards to other nodes by fib lookup: a flow keeps its next hop. */
-#define HOOK_CACHES_NEXT_HOP 1
-
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 
 static __always_inline __u8 skb_ip_summed(struct __sk_buff *skb)

@@ -5,9 +5,6 @@
 
 #include "hook_inline.h"
 
-/* xdp_node forwards by fib lookup and keeps the next hop in conntrack. */
-#define HOOK_CACHES_NEXT_HOP 1
-
 static __always_inline int hook_l4_csum_replace(void *ctx, struct pkt *p, __u32 off, __u32 from,
 						__u32 to, __u32 flags)
 {
