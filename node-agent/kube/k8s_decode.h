@@ -109,6 +109,13 @@ int k8s_field_enum(struct k8s_dec *d, const cJSON *obj, const char *key, const c
 		   size_t n_names, int *out);
 /* protocol: TCP, UDP or SCTP into an IPPROTO_ value; TCP when unset. */
 int k8s_field_protocol(struct k8s_dec *d, const cJSON *obj, const char *key, uint8_t *out);
+/* obj.key, an object when present, decoded by fn(d, it, ctx) with the
+ * path pushed: 1, 0 when absent, or < 0. */
+int k8s_field_nested(struct k8s_dec *d, const cJSON *obj, const char *key,
+		     int (*fn)(struct k8s_dec *d, const cJSON *v, void *ctx), void *ctx);
+/* What Service and EndpointSlice ports begin with: the item is an object,
+ * its name ("" when unnamed) and protocol (TCP when unset). 0 or < 0. */
+int k8s_port_head(struct k8s_dec *d, const cJSON *json, char **name, uint8_t *proto);
 /* An int-or-string port: a number 0-65535 or a name. 0 and "" mean unset,
  * as the API defaults them. */
 int k8s_field_port_ref(struct k8s_dec *d, const cJSON *obj, const char *key,

@@ -151,18 +151,8 @@ static int slice_port(struct k8s_dec *d, const cJSON *json, void *elem, void *ct
 	int ret;
 
 	(void)ctx;
-
-	ret = k8s_val_object(d, json);
+	ret = k8s_port_head(d, json, &p->name, &p->proto);
 	if (ret)
-		return ret;
-	ret = k8s_field_strdup(d, json, "name", &p->name);
-	if (ret < 0)
-		return ret;
-	if (!ret && !(p->name = strdup("")))
-		return k8s_fail_nomem(d);
-	p->proto = IPPROTO_TCP;
-	ret = k8s_field_protocol(d, json, "protocol", &p->proto);
-	if (ret < 0)
 		return ret;
 	ret = k8s_field_u16(d, json, "port", 0, &p->port);
 	return ret < 0 ? ret : 0;

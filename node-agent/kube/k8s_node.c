@@ -7,8 +7,9 @@
 
 /* podCIDRs, else podCIDR: the first IPv4 CIDR (a dual-stack node may
  * list IPv6 first). Every entry is checked. */
-static int pod_cidr(struct k8s_dec *d, const cJSON *spec, struct k8s_node *n)
+static int pod_cidr(struct k8s_dec *d, const cJSON *spec, void *obj)
 {
+	struct k8s_node *n = obj;
 	const cJSON *list = NULL, *item, *v;
 	bool found = false;
 	size_t i, old, at;
@@ -78,37 +79,34 @@ static int node_address(struct k8s_dec *d, const cJSON *json, struct k8s_node *n
 	return ret < 0 ? ret : 0;
 }
 
-static int node_decode(struct k8s_dec *d, const cJSON *json, void *obj)
+static int node_status(struct k8s_dec *d, const cJSON *status, void *obj)
 {
-	const cJSON *spec = NULL, *status = NULL, *list = NULL, *item;
-	struct k8s_node *n = obj;
+	const cJSON *list = NULL, *item;
 	size_t i, old, at;
 	int ret;
 
-	ret = k8s_field_object(d, json, "spec", &spec);
-	if (ret > 0) {
-		old = k8s_path_key(d, "spec");
-		ret = pod_cidr(d, spec, n);
-		k8s_path_pop(d, old);
-	}
-	if (ret >= 0)
-		ret = k8s_field_object(d, json, "status", &status);
+	ret = k8s_field_array(d, status, "addresses", &list);
 	if (ret <= 0)
 		return ret;
-	old = k8s_path_key(d, "status");
-	ret = k8s_field_array(d, status, "addresses", &list);
-	if (ret > 0) {
-		k8s_path_key(d, "addresses");
-		k8s_for_each_item(item, i, list)
-		{
-			at = k8s_path_index(d, i);
-			ret = node_address(d, item, n);
-			k8s_path_pop(d, at);
-			if (ret)
-				break;
-		}
+	old = k8s_path_key(d, "addresses");
+	k8s_for_each_item(item, i, list)
+	{
+		at = k8s_path_index(d, i);
+		ret = node_address(d, item, obj);
+		k8s_path_pop(d, at);
+		if (ret)
+			break;
 	}
 	k8s_path_pop(d, old);
+	return ret;
+}
+
+static int node_decode(struct k8s_dec *d, const cJSON *json, void *obj)
+{
+	int ret = k8s_field_nested(d, json, "spec", pod_cidr, obj);
+
+	if (ret >= 0)
+		ret = k8s_field_nested(d, json, "status", node_status, obj);
 	return ret < 0 ? ret : 0;
 }
 

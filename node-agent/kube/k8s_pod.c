@@ -72,8 +72,9 @@ static int container_ports(struct k8s_dec *d, const cJSON *container, struct k8s
 	return ret;
 }
 
-static int pod_spec(struct k8s_dec *d, const cJSON *spec, struct k8s_pod *p)
+static int pod_spec(struct k8s_dec *d, const cJSON *spec, void *obj)
 {
+	struct k8s_pod *p = obj;
 	const cJSON *list = NULL, *item;
 	size_t i, old, at;
 	int ret;
@@ -137,28 +138,20 @@ static int pod_ip(struct k8s_dec *d, const cJSON *status, struct k8s_pod *p)
 	return ret < 0 ? ret : 0;
 }
 
+static int pod_status(struct k8s_dec *d, const cJSON *status, void *obj)
+{
+	struct k8s_pod *p = obj;
+	int ret = k8s_field_strdup(d, status, "phase", &p->phase);
+
+	return ret < 0 ? ret : pod_ip(d, status, p);
+}
+
 static int pod_decode(struct k8s_dec *d, const cJSON *json, void *obj)
 {
-	const cJSON *spec = NULL, *status = NULL;
-	struct k8s_pod *p = obj;
-	size_t old;
-	int ret;
+	int ret = k8s_field_nested(d, json, "spec", pod_spec, obj);
 
-	ret = k8s_field_object(d, json, "spec", &spec);
-	if (ret > 0) {
-		old = k8s_path_key(d, "spec");
-		ret = pod_spec(d, spec, p);
-		k8s_path_pop(d, old);
-	}
 	if (ret >= 0)
-		ret = k8s_field_object(d, json, "status", &status);
-	if (ret <= 0)
-		return ret;
-	old = k8s_path_key(d, "status");
-	ret = k8s_field_strdup(d, status, "phase", &p->phase);
-	if (ret >= 0)
-		ret = pod_ip(d, status, p);
-	k8s_path_pop(d, old);
+		ret = k8s_field_nested(d, json, "status", pod_status, obj);
 	return ret < 0 ? ret : 0;
 }
 

@@ -377,6 +377,36 @@ int k8s_field_protocol(struct k8s_dec *d, const cJSON *obj, const char *key, uin
 	return ret;
 }
 
+int k8s_field_nested(struct k8s_dec *d, const cJSON *obj, const char *key,
+		     int (*fn)(struct k8s_dec *d, const cJSON *v, void *ctx), void *ctx)
+{
+	const cJSON *v = NULL;
+	size_t old;
+	int ret = k8s_field_object(d, obj, key, &v);
+
+	if (ret <= 0)
+		return ret;
+	old = k8s_path_key(d, key);
+	ret = fn(d, v, ctx);
+	k8s_path_pop(d, old);
+	return ret < 0 ? ret : 1;
+}
+
+int k8s_port_head(struct k8s_dec *d, const cJSON *json, char **name, uint8_t *proto)
+{
+	int ret = k8s_val_object(d, json);
+
+	if (ret)
+		return ret;
+	ret = k8s_field_strdup(d, json, "name", name);
+	if (ret < 0)
+		return ret;
+	if (!ret && !(*name = strdup("")))
+		return k8s_fail_nomem(d);
+	ret = k8s_field_protocol(d, json, "protocol", proto);
+	return ret < 0 ? ret : 0;
+}
+
 int k8s_field_port_ref(struct k8s_dec *d, const cJSON *obj, const char *key,
 		       struct k8s_port_ref *out)
 {
