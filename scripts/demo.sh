@@ -75,7 +75,7 @@ say "Proven: ClusterIP load balancing over all three backends, across nodes by n
 
 step "The outside host (not a cluster member) reaches NodePort $nodeport on both nodes"
 for node in node1 node2; do
-	addr=$($lab exec "$node" ip -4 -o addr show dev lan0 | awk '{print $4}' | cut -d/ -f1)
+	addr=$($lab node ip "$node")
 	for i in 1 2 3; do
 		out=$($lab exec outside curl -s --max-time 3 "http://$addr:$nodeport/cgi-bin/who") ||
 			fail "NodePort on $node gave no answer"

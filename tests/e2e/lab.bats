@@ -80,17 +80,17 @@ answers() {
 }
 
 node_ip() {
-	echo "10.99.0.1${1#node}"
+	lab node ip "$1"
 }
 
-stat() {
+counter() {
 	lab xcnictl "$1" -o json stats | jq --arg r "$2" '.[$r].packets'
 }
 
 @test "lab: pod to pod on one node and across nodes, TCP, UDP and ICMP, routed by the datapath" {
 	local client forwarded
 	client=$(lab pod ip client)
-	forwarded=$(stat node2 pod_forward)
+	forwarded=$(counter node2 pod_forward)
 	for target in web2 web1 far; do # same node, node1, node3
 		run get client "http://$(lab pod ip $target):8080/cgi-bin/who"
 		[ "$output" = "$target $client" ]
@@ -100,7 +100,7 @@ stat() {
 	done
 	# tc_pod delivered them itself (redirect_peer or fib redirect), not
 	# the stack.
-	[ "$(stat node2 pod_forward)" -ge $((forwarded + 9)) ]
+	[ "$(counter node2 pod_forward)" -ge $((forwarded + 9)) ]
 	# Native routing: each node has a route to the others' pod CIDRs.
 	run lab exec node1 ip -o route show proto 201
 	[[ "$output" == *"10.244.2.0/24 via 10.99.0.12"* ]]
@@ -161,7 +161,7 @@ EOF
 	for n in node2 node3; do
 		run lab exec outside curl -s --max-time 1 "http://$(node_ip $n):$np/"
 		[ "$status" -eq 28 ]
-		[ "$(stat $n no_local_endpoint)" -ge 1 ]
+		[ "$(counter $n no_local_endpoint)" -ge 1 ]
 	done
 	# Inside the cluster the policy does not apply: the ClusterIP serves
 	# from node2 too.
