@@ -415,6 +415,8 @@ static size_t ct_clear(const struct datapath *dp)
 		total += n;
 		in = &token;
 	} while (!err);
+	if (dp_flow_cache_flush(dp))
+		die("flushing the flow cache: %s", strerror(errno));
 	return total;
 }
 

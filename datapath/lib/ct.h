@@ -8,6 +8,17 @@
 #include "maps.h"
 #include "parse.h"
 
+/* Entries deleted or rewritten here may sit in other CPUs' flow caches:
+ * a new generation makes every cached copy stale (see flow_cache.h). */
+static __always_inline void flow_gen_bump(void)
+{
+	__u32 zero = 0;
+	__u32 *g = bpf_map_lookup_elem(&flow_gen, &zero);
+
+	if (g)
+		__sync_fetch_and_add(g, 1);
+}
+
 static __always_inline void ct_touch(struct ct_value *v, __u32 now, __u8 tcp_flags)
 {
 	if (v->last_seen != now)
@@ -55,6 +66,7 @@ static __always_inline void ct_reap_closed(const struct ct_key *t)
 		return;
 	bpf_map_delete_elem(&conntrack, &fk);
 	bpf_map_delete_elem(&conntrack, &rk);
+	flow_gen_bump();
 }
 
 /* Records both directions of a new translated flow. Returns 0, or -1 when
@@ -81,13 +93,21 @@ static __always_inline int ct_create(const struct ct_key *fwd, const struct ct_v
 	ep = bpf_map_lookup_elem(&endpoints, &fwd->saddr);
 	if (ep)
 		rv.ep = *ep;
-	if (bpf_map_update_elem(&conntrack, fwd, v, BPF_ANY) ||
-	    bpf_map_update_elem(&conntrack, &rev, &rv, BPF_ANY)) {
-		bpf_map_delete_elem(&conntrack, fwd);
-		count_map_full(MAP_CT);
-		return -1;
+	if (bpf_map_update_elem(&conntrack, fwd, v, BPF_ANY))
+		goto full;
+	if (bpf_map_update_elem(&conntrack, &rev, &rv, BPF_NOEXIST)) {
+		/* Another flow's replies had this tuple: it loses them (as
+		 * before), and caches must forget its entry. */
+		flow_gen_bump();
+		if (bpf_map_update_elem(&conntrack, &rev, &rv, BPF_ANY)) {
+			bpf_map_delete_elem(&conntrack, fwd);
+			goto full;
+		}
 	}
 	return 0;
+full:
+	count_map_full(MAP_CT);
+	return -1;
 }
 
 #endif

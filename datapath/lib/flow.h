@@ -5,6 +5,7 @@
 #define XCNI_BPF_FLOW_H
 
 #include "ct.h"
+#include "flow_cache.h"
 #include "icmp_err.h"
 #include "lb.h"
 #include "nat.h"
@@ -129,13 +130,27 @@ static __always_inline enum lb_verdict lb_process(void *ctx, struct pkt *p,
 						  const struct dp_config *cfg, bool from_wire,
 						  struct lb_result *res)
 {
-	struct ct_value *v = bpf_map_lookup_elem(&conntrack, &p->tuple);
+	struct flow_cache_entry *fc = NULL;
+	struct ct_value *v = NULL;
+	__u32 gen = 0;
 	int r;
 
+	/* A FIN or RST goes to conntrack, which marks the flow closing. */
+	if (!(p->tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST))) {
+		gen = flow_gen_now();
+		fc = flow_cache_slot(p);
+		v = flow_cache_get(fc, p, cfg->clock, gen);
+	}
+	if (!v) {
+		v = bpf_map_lookup_elem(&conntrack, &p->tuple);
+		if (v) {
+			ct_touch(v, cfg->clock, p->tcp_flags);
+			flow_cache_put(fc, p, gen, v);
+		}
+	}
 	if (v) {
 		__u16 flags;
 
-		ct_touch(v, cfg->clock, p->tcp_flags);
 		/* Read once: the compiler cannot tell the stores into res
 		 * from stores into the entry. */
 		flags = v->flags;

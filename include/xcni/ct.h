@@ -45,6 +45,25 @@ struct ct_value {
 	__u32 nh_time;
 };
 
+/* The per-CPU flow cache in front of conntrack (datapath/lib/flow_cache.h):
+ * a direct-mapped copy of the entries hit this clock tick, so a packet of
+ * an established flow costs an inlined array lookup rather than a call
+ * into the LRU hash. A slot holds until the clock moves on (a second) or
+ * the generation in "flow_gen" changes: whoever deletes or rewrites
+ * conntrack entries bumps it (dp_flow_cache_flush in user space). */
+#define XCNI_FLOW_CACHE_SLOTS 1024 /* per CPU; a power of two */
+
+struct flow_cache_entry {
+	__u64 key[2]; /* the tuple, as struct pkt's tuple_words */
+	__u32 gen; /* flow_gen when it was filled */
+	/* The conntrack entry's copy, touched just before: its last_seen is
+	 * the tick it was filled in. */
+	struct ct_value v;
+};
+
+/* One cache line a slot: a hit touches one line. */
+_Static_assert(sizeof(struct flow_cache_entry) == 64, "flow cache slot size");
+
 /* Idle timeouts the user-space GC applies, in seconds (kube-proxy's). */
 #define CT_TIMEOUT_TCP 21600
 #define CT_TIMEOUT_TCP_CLOSING 10

@@ -120,6 +120,7 @@ static void take_fds(struct datapath *dp)
 	dp->fd_map_full = bpf_map__fd(dp->xdp->maps.map_full);
 	dp->fd_tx_ports = bpf_map__fd(dp->xdp->maps.tx_ports);
 	dp->fd_svc_backends = bpf_map__fd(dp->xdp->maps.svc_backends);
+	dp->fd_flow_gen = bpf_map__fd(dp->xdp->maps.flow_gen);
 	dp->prog_xdp = bpf_program__fd(dp->xdp->progs.xdp_node);
 	dp->prog_tc = bpf_program__fd(dp->tc->progs.tc_pod);
 }
@@ -631,5 +632,21 @@ int dp_ct_gc(const struct datapath *dp, uint32_t now, struct ct_gc_result *r)
 		if (!bpf_map_delete_elem(dp->fd_ct, &dead[i]))
 			r->expired++;
 	free(dead);
+	if (r->expired && !err)
+		err = dp_flow_cache_flush(dp);
 	return err;
+}
+
+/* A new generation. Read, add, write: a datapath bump in between is lost,
+ * but the value still moves past every copy cached before this call. */
+int dp_flow_cache_flush(const struct datapath *dp)
+{
+	uint32_t zero = 0, gen = 0;
+
+	if (bpf_map_lookup_elem(dp->fd_flow_gen, &zero, &gen))
+		return -errno;
+	gen++;
+	if (bpf_map_update_elem(dp->fd_flow_gen, &zero, &gen, BPF_ANY))
+		return -errno;
+	return 0;
 }

@@ -36,7 +36,7 @@ struct datapath {
 	uint32_t maglev_m;
 	uint32_t maglev_flags; /* the tables' map flags (those pinned before, if any) */
 	int fd_services, fd_backends, fd_maglev, fd_ct, fd_affinity, fd_endpoints;
-	int fd_config, fd_stats, fd_map_full, fd_tx_ports, fd_svc_backends;
+	int fd_config, fd_stats, fd_map_full, fd_tx_ports, fd_svc_backends, fd_flow_gen;
 	int prog_xdp, prog_tc;
 	/* Opened by dp_open_pinned: the fds are ours to close, not libbpf's. */
 	bool pinned_open;
@@ -82,5 +82,9 @@ struct ct_gc_result {
 /* Expires conntrack pairs idle past their timeout at clock now: both
  * directions go together, a FIN/RST-marked flow after CT_TIMEOUT_TCP_CLOSING. */
 int dp_ct_gc(const struct datapath *dp, uint32_t now, struct ct_gc_result *r);
+
+/* Every CPU's flow cache forgets what it holds: call after deleting or
+ * rewriting conntrack entries from user space (dp_ct_gc does). */
+int dp_flow_cache_flush(const struct datapath *dp);
 
 #endif

@@ -208,6 +208,7 @@ void harness_ct_clear(const struct datapath *dp)
 
 	while (bpf_map_get_next_key(dp->fd_ct, NULL, &k) == 0)
 		bpf_map_delete_elem(dp->fd_ct, &k);
+	dp_flow_cache_flush(dp);
 }
 
 size_t harness_affinity_count(const struct datapath *dp)

@@ -193,6 +193,7 @@ static void test_an_entry_whose_partner_was_evicted_expires_on_its_own(void **st
 	(void)state;
 	send_pkt(&s, T0);
 	assert_int_equal(bpf_map_delete_elem(dp.fd_ct, &k), 0);
+	assert_int_equal(dp_flow_cache_flush(&dp), 0);
 	assert_int_equal(gc(T0 + CT_TIMEOUT_OTHER), 0);
 	assert_int_equal(gc(T0 + CT_TIMEOUT_OTHER + 1), 1);
 	assert_int_equal(harness_ct_count(&dp), 0);

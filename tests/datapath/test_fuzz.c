@@ -631,6 +631,7 @@ static void ct_restore_values(void)
 {
 	for (size_t i = 0; i < n_base; i++)
 		assert_int_equal(bpf_map_update_elem(dp.fd_ct, &base[i].k, &base[i].v, BPF_ANY), 0);
+	assert_int_equal(dp_flow_cache_flush(&dp), 0);
 }
 
 /* Back to the baseline: entries made by the last frame go, lost ones come
@@ -651,6 +652,8 @@ static size_t ct_reset(struct ct_key *first_extra, size_t *n_extra)
 			break;
 		ct_scan(extra, 16, &more);
 	}
+	if (*n_extra)
+		assert_int_equal(dp_flow_cache_flush(&dp), 0);
 	if (n - *n_extra != n_base)
 		ct_restore_values();
 	return n;

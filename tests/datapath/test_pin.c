@@ -28,7 +28,8 @@
 
 static const char *const map_names[] = { "services",  "backends", "svc_backends", "maglev",
 					 "conntrack", "affinity", "endpoints",	  "dp_config_map",
-					 "stats",     "map_full", "tx_ports" };
+					 "stats",     "map_full", "tx_ports",	  "flow_cache",
+					 "flow_gen" };
 
 static char base[64]; /* /run/xcni-test-<pid> */
 static int n_roots;
