@@ -193,7 +193,7 @@ serve() {
 	old=$(in_node tc -j filter show dev "$hb" ingress | jq '.[] | select(.options.prog) | .options.prog.id')
 	run load_datapath
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"11 maps reused, 0 migrated, 0 created"* ]]
+	[[ "$output" == *"13 maps reused, 0 migrated, 0 created"* ]]
 	[ "$(entries endpoints)" = 2 ]
 	in_node "$PIN_TOOL" refresh --root "$R" | grep -q 'refreshed 2'
 	new=$(in_node tc -j filter show dev "$hb" ingress | jq '.[] | select(.options.prog) | .options.prog.id')
