@@ -104,8 +104,8 @@ trap 'echo "bench/pods.sh: interrupted" >&2; exit 130' INT
 trap 'exit 143' TERM
 
 # The reference's wire is built like the lab's (attach_host in tests/lab/lab):
-# a bridge in a wire namespace, wire_pass on its ports, tx checksum offload
-# off at both ends of every port.
+# a bridge in a wire namespace, wire_pass on its ports polled in their own
+# threads (threaded NAPI), tx checksum offload off at both ends of every port.
 ref_host() { # NAME ADDRESS
 	local n=$1 port=p-$1
 	ip netns add "$R-$n"
@@ -114,6 +114,7 @@ ref_host() { # NAME ADDRESS
 	ip -n "$R-wire" link set "$port" master br0 up
 	in_ref wire ethtool -K "$port" tx off >/dev/null
 	ip -n "$R-wire" link set dev "$port" xdp obj "$WIRE_XDP" sec xdp
+	ip netns exec "$R-wire" sh -c "echo 1 >/sys/class/net/$port/threaded"
 	in_ref "$n" ethtool -K lan0 tx off >/dev/null
 	ip -n "$R-$n" addr add "$2/24" dev lan0
 	ip -n "$R-$n" link set lan0 up
