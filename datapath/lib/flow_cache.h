@@ -48,10 +48,6 @@ static __always_inline void flow_cache_put(struct flow_cache_entry *e, const str
 {
 	if (!e || (v->flags & CT_F_CLOSING))
 		return;
-	/* A slot another flow filled this tick stays its own: with more
-	 * flows than slots, rewriting it for each would only add stores. */
-	if (e->v.last_seen == v->last_seen && e->gen == gen)
-		return;
 	e->key[0] = p->tuple_words[0];
 	e->key[1] = p->tuple_words[1];
 	e->gen = gen;

@@ -216,8 +216,8 @@ int main(void)
 				       reset),
 		cmocka_unit_test_setup(test_fin_and_rst_go_to_conntrack_past_the_cache, reset),
 		cmocka_unit_test_setup(test_reaping_a_closed_flow_makes_cached_copies_stale, reset),
-		cmocka_unit_test_setup(test_a_new_flow_taking_a_reply_tuple_makes_cached_copies_stale,
-				       reset),
+		cmocka_unit_test_setup(
+			test_a_new_flow_taking_a_reply_tuple_makes_cached_copies_stale, reset),
 		cmocka_unit_test_setup(test_gc_expiring_entries_flushes_the_cache, reset),
 	};
 	cpu_set_t one;
