@@ -101,7 +101,8 @@ static int meta_decode(struct k8s_dec *d, const struct k8s_kind_ops *ops, const 
 	if (ret >= 0)
 		ret = meta_strings(d, m, name, ns, uid, rv);
 	if (ret >= 0)
-		ret = k8s_field_labels(d, meta, "labels", &m->labels, &m->n_labels);
+		ret = k8s_field_labels(d, meta, "labels", ops->drop_labels ? NULL : &m->labels,
+				       &m->n_labels);
 	k8s_path_pop(d, old);
 	return ret < 0 ? ret : 0;
 }
