@@ -3,8 +3,10 @@
 # (BENCH_SERVICES Services with BENCH_ENDPOINTS_PER_SERVICE endpoints each,
 # the last service's slice left out) through the test API server, loaded
 # once; then the agent is started RSS_RUNS times (default 1) and, after its
-# initial sync (/readyz ok), its VmRSS, RssAnon and RssFile are printed, one
-# line per run. No connect tests, no kube-proxy comparison, no result files.
+# initial sync (/readyz ok) and BENCH_SCALE_CHANGES one-service changes
+# (default 25, as agent_scale.sh makes before it reads the RSS), its VmRSS,
+# RssAnon and RssFile are printed, one line per run. No connect tests, no
+# kube-proxy comparison, no result files.
 #
 # RSS_DETAIL_DIR=DIR keeps each run's /proc/PID/smaps, smaps_rollup and
 # status (run-K.*) and the agent's log there. RSS_WRAPPER="CMD ..." runs the
@@ -23,6 +25,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 NSVC=${BENCH_SERVICES:-10000}
 EPS=${BENCH_ENDPOINTS_PER_SERVICE:-10}
 RUNS=${RSS_RUNS:-1}
+CHANGES=${BENCH_SCALE_CHANGES:-25}
 DETAIL=${RSS_DETAIL_DIR:-}
 read -r -a WRAPPER <<<"${RSS_WRAPPER:-}"
 AGENT=$ROOT/build/xcni-agent
@@ -37,6 +40,7 @@ die() {
 [[ $NSVC =~ ^[0-9]+$ && $NSVC -ge 2 && $NSVC -le 60000 ]] || die "BENCH_SERVICES: 2..60000"
 [[ $EPS =~ ^[0-9]+$ && $EPS -ge 1 && $EPS -le 100 ]] || die "BENCH_ENDPOINTS_PER_SERVICE: 1..100"
 [[ $RUNS =~ ^[0-9]+$ && $RUNS -ge 1 ]] || die "RSS_RUNS: a positive count"
+[[ $CHANGES =~ ^[0-9]+$ ]] || die "BENCH_SCALE_CHANGES: a count"
 
 WORK=/run/xcni-rss/$$
 P=xrss$$
@@ -110,6 +114,12 @@ for k in $(seq 1 "$RUNS"); do
 		[ $((SECONDS - t0)) -lt 900 ] || die "the agent was not ready within 900 s"
 		sleep 0.05
 	done
+	sync_s=$((SECONDS - t0))
+	if [ "$CHANGES" -gt 0 ]; then
+		PYTHONPATH=$ROOT/bench in_ns "$NODE" python3 "$ROOT/bench/scale_changes.py" \
+			--state-dir "$WORK/api" --port "$API_PORT" --metrics-port "$MPORT" \
+			--index $((NSVC / 2)) --endpoints "$EPS" --count "$CHANGES" >/dev/null
+	fi
 	# The agent's own process: with a wrapper, the last process of the tree.
 	pid=$apid
 	while c=$(cat "/proc/$pid/task/$pid/children" 2>/dev/null) && [ -n "${c// /}" ]; do
@@ -118,7 +128,7 @@ for k in $(seq 1 "$RUNS"); do
 	st=/proc/$pid/status
 	printf 'agent_rss: run %d: VmRSS %s kB, RssAnon %s kB, RssFile %s kB, sync %d s\n' "$k" \
 		"$(awk '/^VmRSS/ {print $2}' "$st")" "$(awk '/^RssAnon/ {print $2}' "$st")" \
-		"$(awk '/^RssFile/ {print $2}' "$st")" $((SECONDS - t0))
+		"$(awk '/^RssFile/ {print $2}' "$st")" "$sync_s"
 	if [ -n "$DETAIL" ]; then
 		cp "/proc/$pid/smaps" "$DETAIL/run-$k.smaps"
 		cp "/proc/$pid/smaps_rollup" "$DETAIL/run-$k.smaps_rollup"
