@@ -120,14 +120,14 @@ static void slice_attach(struct agent *a, const struct k8s_endpoint_slice *es)
 	if (!s)
 		return;
 	if (s->n_slices == s->cap) {
+		bool was_inline = s->slices == s->inline_slices;
 		uint32_t cap = s->cap * 2;
-		const struct k8s_endpoint_slice **v = s->slices == s->inline_slices ? NULL :
-										      s->slices;
+		const struct k8s_endpoint_slice **v =
+			realloc(was_inline ? NULL : s->slices, cap * sizeof(*v));
 
-		v = realloc(v, cap * sizeof(*v));
 		if (!v)
 			return;
-		if (s->slices == s->inline_slices)
+		if (was_inline)
 			memcpy(v, s->inline_slices, sizeof(s->inline_slices));
 		s->slices = v;
 		s->cap = cap;
