@@ -40,9 +40,14 @@ $(BUILD)/datapath/vmlinux.h:
 $(BUILD)/datapath/%.bpf.o: datapath/%.bpf.c $(wildcard datapath/lib/*.h include/xcni/*.h) $(BUILD)/datapath/vmlinux.h
 	clang $(BPF_CFLAGS) -c $< -o $@
 
+# The skeleton embeds the object without its DWARF (-g keeps .BTF and
+# .BTF.ext, which carry what libbpf and the verifier's line info need):
+# the binaries map that image, and the agent's resident set would hold
+# ~700 KB of debug sections it never reads.
 .SECONDARY: $(BPF_OBJS)
 $(BUILD)/datapath/%.skel.h: $(BUILD)/datapath/%.bpf.o
-	bpftool gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
+	llvm-strip -g $< -o $(BUILD)/datapath/$*.skel.o
+	bpftool gen skeleton $(BUILD)/datapath/$*.skel.o name $* > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h cni/*.h include/xcni/*.h)
 	@mkdir -p $(dir $@)

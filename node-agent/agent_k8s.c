@@ -16,11 +16,22 @@
 #include "log.h"
 #include "translate.h"
 
+/* Most services have one slice or two: they are kept inline (the entry
+ * costs the same allocation either way), a separate array only beyond. */
+#define SVC_INLINE_SLICES 2
+
 struct agent_svc {
 	const struct k8s_service *svc; /* owned by the informer's cache */
-	const struct k8s_endpoint_slice **slices;
-	size_t n_slices, cap;
+	const struct k8s_endpoint_slice **slices; /* inline_slices or malloc'd */
+	uint32_t n_slices, cap;
+	const struct k8s_endpoint_slice *inline_slices[SVC_INLINE_SLICES];
 };
+
+static void svc_slices_free(struct agent_svc *s)
+{
+	if (s->slices != s->inline_slices)
+		free(s->slices);
+}
 
 static double since(const struct timespec *t0)
 {
@@ -42,6 +53,10 @@ static struct agent_svc *svc_entry(struct agent *a, const char *key, bool create
 	if (s || !create)
 		return s;
 	s = calloc(1, sizeof(*s));
+	if (s) {
+		s->slices = s->inline_slices;
+		s->cap = SVC_INLINE_SLICES;
+	}
 	if (s && htab_put_str(a->svcs, key, s, NULL)) {
 		free(s);
 		s = NULL;
@@ -54,7 +69,7 @@ static void svc_entry_maybe_free(struct agent *a, const char *key, struct agent_
 	if (s->svc || s->n_slices)
 		return;
 	htab_del_str(a->svcs, key);
-	free(s->slices);
+	svc_slices_free(s);
 	free(s);
 }
 
@@ -83,7 +98,7 @@ static void slice_detach(struct agent *a, const struct k8s_endpoint_slice *es)
 	s = svc_entry(a, key, false);
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->n_slices; i++) {
+	for (uint32_t i = 0; i < s->n_slices; i++) {
 		if (s->slices[i] == es) {
 			s->slices[i] = s->slices[--s->n_slices];
 			break;
@@ -105,11 +120,15 @@ static void slice_attach(struct agent *a, const struct k8s_endpoint_slice *es)
 	if (!s)
 		return;
 	if (s->n_slices == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 2;
-		const struct k8s_endpoint_slice **v = realloc(s->slices, cap * sizeof(*v));
+		bool was_inline = s->slices == s->inline_slices;
+		uint32_t cap = s->cap * 2;
+		const struct k8s_endpoint_slice **v =
+			realloc(was_inline ? NULL : s->slices, cap * sizeof(*v));
 
 		if (!v)
 			return;
+		if (was_inline)
+			memcpy(v, s->inline_slices, sizeof(s->inline_slices));
 		s->slices = v;
 		s->cap = cap;
 	}
@@ -413,7 +432,7 @@ static void svc_free(void *p)
 	struct agent_svc *s = p;
 
 	if (s)
-		free(s->slices);
+		svc_slices_free(s);
 	free(s);
 }
 

@@ -6,11 +6,13 @@
 
 #include "htab.h"
 
+/* 24 bytes before the key: the agent keeps one per service in each of
+ * three tables, and a 12-byte service key then fits a 48-byte chunk. */
 struct hnode {
 	struct hnode *next;
 	void *val;
 	uint32_t hash;
-	size_t klen;
+	uint32_t klen;
 	unsigned char key[];
 };
 
@@ -104,8 +106,11 @@ static void grow(struct htab *h)
 int htab_put(struct htab *h, const void *key, size_t klen, void *val, void **old)
 {
 	uint32_t hash = hash_bytes(key, klen);
-	struct hnode **pp = find(h, key, klen, hash), *n;
+	struct hnode **pp, *n;
 
+	if (klen > UINT32_MAX)
+		return -EINVAL;
+	pp = find(h, key, klen, hash);
 	if (old)
 		*old = *pp ? (*pp)->val : NULL;
 	if (*pp) {
@@ -118,7 +123,7 @@ int htab_put(struct htab *h, const void *key, size_t klen, void *val, void **old
 	n->next = NULL;
 	n->val = val;
 	n->hash = hash;
-	n->klen = klen;
+	n->klen = (uint32_t)klen;
 	memcpy(n->key, key, klen);
 	*pp = n;
 	if (++h->count > h->nb)

@@ -13,7 +13,8 @@ struct htab *htab_new(void);
 void htab_free(struct htab *h, void (*free_val)(void *));
 
 void *htab_get(const struct htab *h, const void *key, size_t klen);
-/* Inserts or replaces; returns 0 or -ENOMEM. *old (if not NULL) gets the
+/* Inserts or replaces; returns 0, -ENOMEM or -EINVAL (a key of 4 GB or
+ * more). *old (if not NULL) gets the
  * replaced value or NULL. */
 int htab_put(struct htab *h, const void *key, size_t klen, void *val, void **old);
 /* Removes key; returns its value or NULL. */

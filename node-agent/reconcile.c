@@ -9,12 +9,12 @@
 #include "htab.h"
 #include "reconcile.h"
 
-/* 16 bytes each, in one array by id: with 100,000 backends a malloc and a
- * hash node each cost ~8 MB of the agent's memory. */
+/* 12 bytes each, in one array by id (whether an id is in use is a bit
+ * beside): with 100,000 backends a malloc and a hash node each cost ~8 MB
+ * of the agent's memory. */
 struct shadow_backend {
 	struct backend b;
 	uint32_t refs; /* service entries using it */
-	bool used;
 };
 
 struct shadow_svc {
@@ -26,9 +26,10 @@ struct shadow_svc {
 	uint64_t gen;
 };
 
+/* The keys an owner's last apply wrote, in the same allocation. */
 struct owner {
-	struct svc_key *keys;
 	size_t n;
+	struct svc_key keys[];
 };
 
 struct reconciler {
@@ -38,6 +39,7 @@ struct reconciler {
 	struct htab *services; /* svc_key -> shadow_svc */
 	struct addr_index by_addr; /* (ip, port) -> id */
 	struct shadow_backend *by_id; /* [max_backends] */
+	uint8_t *backend_ids; /* bitmap of backend ids in use */
 	uint8_t *svc_ids; /* bitmap of service ids in use */
 	struct htab *owners; /* "ns/name" -> owner */
 	uint32_t next_svc, next_backend; /* allocation cursors */
@@ -47,11 +49,7 @@ struct reconciler {
 
 static void owner_free(void *p)
 {
-	struct owner *o = p;
-
-	if (o)
-		free(o->keys);
-	free(o);
+	free(p);
 }
 
 static void svc_free(void *p)
@@ -77,10 +75,28 @@ static uint64_t backend_addr(const void *ctx, uint32_t id)
 	return addr_key(r->by_id[id].b.ip, r->by_id[id].b.port);
 }
 
+static bool bit_get(const uint8_t *bits, uint32_t i)
+{
+	return bits[i / 8] & (1u << (i % 8));
+}
+
+static void bit_set(uint8_t *bits, uint32_t i, bool on)
+{
+	if (on)
+		bits[i / 8] |= 1u << (i % 8);
+	else
+		bits[i / 8] &= ~(1u << (i % 8));
+}
+
+static bool backend_used(const struct reconciler *r, uint32_t id)
+{
+	return bit_get(r->backend_ids, id);
+}
+
 /* The backend with this id, or NULL. */
 static struct shadow_backend *backend_at(const struct reconciler *r, uint32_t id)
 {
-	return id < r->max_backends && r->by_id[id].used ? &r->by_id[id] : NULL;
+	return id < r->max_backends && backend_used(r, id) ? &r->by_id[id] : NULL;
 }
 
 struct reconciler *reconciler_new(const struct dp_ops *ops, void *ctx, uint32_t max_services,
@@ -98,7 +114,8 @@ struct reconciler *reconciler_new(const struct dp_ops *ops, void *ctx, uint32_t 
 	r->owners = htab_new();
 	r->by_id = calloc(max_backends, sizeof(*r->by_id));
 	r->svc_ids = calloc(max_services / 8 + 1, 1);
-	if (!r->services || !r->owners || !r->by_id || !r->svc_ids ||
+	r->backend_ids = calloc(max_backends / 8 + 1, 1);
+	if (!r->services || !r->owners || !r->by_id || !r->svc_ids || !r->backend_ids ||
 	    addr_index_init(&r->by_addr, max_backends, backend_addr, r)) {
 		reconciler_free(r);
 		return NULL;
@@ -115,6 +132,7 @@ void reconciler_free(struct reconciler *r)
 	htab_free(r->owners, owner_free);
 	free(r->by_id);
 	free(r->svc_ids);
+	free(r->backend_ids);
 	free(r);
 }
 
@@ -125,15 +143,12 @@ const struct reconcile_stats *reconciler_stats(const struct reconciler *r)
 
 static bool svc_id_used(const struct reconciler *r, uint32_t id)
 {
-	return r->svc_ids[id / 8] & (1u << (id % 8));
+	return bit_get(r->svc_ids, id);
 }
 
 static void svc_id_mark(struct reconciler *r, uint32_t id, bool used)
 {
-	if (used)
-		r->svc_ids[id / 8] |= 1u << (id % 8);
-	else
-		r->svc_ids[id / 8] &= ~(1u << (id % 8));
+	bit_set(r->svc_ids, id, used);
 }
 
 static int svc_id_alloc(struct reconciler *r, uint32_t *id)
@@ -156,7 +171,7 @@ static int backend_id_alloc(struct reconciler *r, uint32_t *id)
 	for (uint32_t i = 0; i < r->max_backends; i++) {
 		uint32_t c = (r->next_backend + i) % r->max_backends;
 
-		if (!r->by_id[c].used) {
+		if (!backend_used(r, c)) {
 			r->next_backend = c + 1;
 			*id = c;
 			return 0;
@@ -172,7 +187,7 @@ static void backend_track(struct reconciler *r, uint32_t id, const struct backen
 
 	sb->b = *b;
 	sb->refs = 0;
-	sb->used = true;
+	bit_set(r->backend_ids, id, true);
 	if (addr_index_get(&r->by_addr, addr_key(b->ip, b->port)) < 0)
 		addr_index_put(&r->by_addr, id);
 	r->st.backends++;
@@ -180,7 +195,7 @@ static void backend_track(struct reconciler *r, uint32_t id, const struct backen
 
 int reconciler_adopt_backend(struct reconciler *r, uint32_t id, const struct backend *b)
 {
-	if (id >= r->max_backends || r->by_id[id].used)
+	if (id >= r->max_backends || backend_used(r, id))
 		return -EINVAL;
 	/* Two ids for one address (an older agent's leftovers): the second
 	 * is not indexed, and is deleted once nothing uses it, at the end of
@@ -248,7 +263,7 @@ static void backends_release(struct reconciler *r, const uint32_t *ids, size_t n
 			continue;
 		}
 		addr_index_del(&r->by_addr, ids[i]);
-		sb->used = false;
+		bit_set(r->backend_ids, ids[i], false);
 		r->st.backends--;
 		r->st.backends_deleted++;
 	}
@@ -427,11 +442,8 @@ int reconciler_apply(struct reconciler *r, const char *owner, const struct lb_en
 			first = err;
 	}
 	if (e && e->n) {
-		now = calloc(1, sizeof(*now));
-		if (now)
-			now->keys = malloc(e->n * sizeof(*now->keys));
-		if (!now || !now->keys) {
-			owner_free(now);
+		now = malloc(sizeof(*now) + e->n * sizeof(now->keys[0]));
+		if (!now) {
 			r->st.errors++;
 			return -ENOMEM;
 		}
@@ -482,7 +494,7 @@ int reconciler_end_sync(struct reconciler *r)
 	}
 	/* Leftover duplicates an older agent made, now unused. */
 	for (uint32_t id = 0; id < r->max_backends; id++) {
-		if (r->by_id[id].used && !r->by_id[id].refs)
+		if (backend_used(r, id) && !r->by_id[id].refs)
 			backends_release(r, &id, 1);
 	}
 	if (first)

@@ -89,9 +89,12 @@ static bool endpoint_picked(const struct k8s_endpoint *e, enum pick pick)
 	return e->serving && e->terminating;
 }
 
-static bool on_node(const struct k8s_endpoint *e, const char *node_name)
+static bool on_node(const struct k8s_endpoint_slice *es, const struct k8s_endpoint *e,
+		    const char *node_name)
 {
-	return e->node_name && node_name && !strcmp(e->node_name, node_name);
+	const char *node = k8s_endpoint_node(es, e);
+
+	return node && node_name && !strcmp(node, node_name);
 }
 
 /* Collects the backends of one service port; local_only keeps this
@@ -101,7 +104,7 @@ static int port_backends(const struct k8s_service_port *sp,
 			 const char *node_name, bool local_only, struct backend_set *out)
 {
 	enum pick pick;
-	size_t s, e, a;
+	size_t s, e;
 	int err;
 
 	for (pick = PICK_READY; pick <= PICK_SERVING_TERMINATING && !out->n; pick++) {
@@ -119,13 +122,11 @@ static int port_backends(const struct k8s_service_port *sp,
 
 				if (!endpoint_picked(ep, pick))
 					continue;
-				if (local_only && !on_node(ep, node_name))
+				if (!ep->addr || (local_only && !on_node(es, ep, node_name)))
 					continue;
-				for (a = 0; a < ep->n_addrs; a++) {
-					err = set_add(out, ep->addrs[a], port);
-					if (err)
-						return err;
-				}
+				err = set_add(out, ep->addr, port);
+				if (err)
+					return err;
 			}
 		}
 	}

@@ -75,7 +75,7 @@ enum k8s_service_type {
 };
 
 struct k8s_service_port {
-	char *name; /* "" when unnamed */
+	const char *name; /* "" when unnamed */
 	uint8_t proto; /* IPPROTO_TCP, IPPROTO_UDP or IPPROTO_SCTP */
 	uint16_t port;
 	uint16_t node_port; /* 0: none */
@@ -97,25 +97,25 @@ struct k8s_service {
 	bool itp_local; /* internalTrafficPolicy: Local */
 	bool affinity_client_ip;
 	uint32_t affinity_timeout; /* seconds; default 10800 with ClientIP */
+	void *block; /* ports, addresses and their strings: one allocation */
 };
 
+/* One endpoint, in 8 bytes: a cluster has hundreds of thousands. Only
+ * the first IPv4 address is kept: the API gives the others no meaning
+ * (the EndpointSlice controller writes one; kube-proxy reads the first). */
+#define K8S_NO_NODE UINT16_MAX
 struct k8s_endpoint {
-	uint32_t *addrs; /* IPv4; one address is kept in addr_inline */
-	size_t n_addrs;
+	uint32_t addr; /* 0: none (IPv6 and FQDN slices, or no IPv4 given) */
+	uint16_t node; /* index into the slice's node_names; K8S_NO_NODE: unknown */
 	/* API defaults applied: ready nil = true, serving nil = ready,
 	 * terminating nil = false. */
-	bool ready;
-	bool serving;
-	bool terminating;
-	/* node_name is an earlier endpoint's (a slice's endpoints mostly sit
-	 * on a few nodes: one copy each, at 100,000 endpoints it counts). */
-	bool node_name_shared;
-	uint32_t addr_inline;
-	char *node_name; /* NULL: unknown */
+	bool ready : 1;
+	bool serving : 1;
+	bool terminating : 1;
 };
 
 struct k8s_slice_port {
-	char *name; /* "" when unnamed */
+	const char *name; /* "" when unnamed */
 	uint8_t proto;
 	uint16_t port; /* 0: "all ports" (no port value) */
 };
@@ -126,15 +126,27 @@ enum k8s_address_type {
 	K8S_ADDR_FQDN,
 };
 
+/* The labels are checked but not kept (meta.n_labels is 0): the one the
+ * agent reads is service_name. The arrays and strings share one block. */
 struct k8s_endpoint_slice {
 	struct k8s_meta meta;
-	char *service_name; /* label kubernetes.io/service-name; NULL: none */
+	const char *service_name; /* label kubernetes.io/service-name; NULL: none */
 	enum k8s_address_type address_type;
 	struct k8s_endpoint *endpoints; /* null, absent and [] all give 0 */
 	size_t n_endpoints;
 	struct k8s_slice_port *ports;
 	size_t n_ports;
+	const char **node_names; /* each distinct nodeName once */
+	size_t n_node_names;
+	void *block; /* what the pointers above point into */
 };
+
+/* The endpoint's nodeName, or NULL when it has none. */
+static inline const char *k8s_endpoint_node(const struct k8s_endpoint_slice *s,
+					    const struct k8s_endpoint *e)
+{
+	return e->node < s->n_node_names ? s->node_names[e->node] : NULL;
+}
 
 struct k8s_node {
 	struct k8s_meta meta;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cjson/cJSON.h>
 
@@ -30,6 +31,7 @@ struct k8s_kind_ops {
 	const char *resource;
 	const char *path;
 	bool namespaced;
+	bool drop_labels; /* checked, not kept: the kind's decoder reads its own */
 	size_t size;
 	/* Fills obj (zeroed, meta already decoded) from json; on error it may
 	 * leave obj half-filled: free_body copes with that. NULL for kinds
@@ -114,8 +116,9 @@ int k8s_field_protocol(struct k8s_dec *d, const cJSON *obj, const char *key, uin
 int k8s_field_nested(struct k8s_dec *d, const cJSON *obj, const char *key,
 		     int (*fn)(struct k8s_dec *d, const cJSON *v, void *ctx), void *ctx);
 /* What Service and EndpointSlice ports begin with: the item is an object,
- * its name ("" when unnamed) and protocol (TCP when unset). 0 or < 0. */
-int k8s_port_head(struct k8s_dec *d, const cJSON *json, char **name, uint8_t *proto);
+ * its name ("" when unnamed; borrowed from json, to be copied) and
+ * protocol (TCP when unset). 0 or < 0. */
+int k8s_port_head(struct k8s_dec *d, const cJSON *json, const char **name, uint8_t *proto);
 /* An int-or-string port: a number 0-65535 or a name. 0 and "" mean unset,
  * as the API defaults them. */
 int k8s_field_port_ref(struct k8s_dec *d, const cJSON *obj, const char *key,
@@ -138,7 +141,39 @@ int k8s_field_list(struct k8s_dec *d, const cJSON *obj, const char *key, size_t 
 	for ((i) = 0, (item) = (array) ? (array)->child : NULL; (item); \
 	     (item) = (item)->next, (i)++)
 
-/* Labels (an object of strings) and label selectors. */
+/*
+ * An object's body block: its arrays and strings in one allocation, so
+ * each of the tens of thousands of objects an informer caches pays the
+ * allocator's overhead once, not once per array and string. Everything is
+ * measured first (arrays, then strings), the block made once, then carved
+ * in the same order.
+ */
+struct k8s_block {
+	size_t size;
+	char *base, *at;
+};
+
+/* Room for an array of n bytes (kept 8-byte aligned). */
+static inline void k8s_block_need(struct k8s_block *b, size_t n)
+{
+	b->size += (n + 7) & ~(size_t)7;
+}
+
+/* Room for a copy of s; strings go after every array. */
+static inline void k8s_block_need_str(struct k8s_block *b, const char *s)
+{
+	b->size += strlen(s) + 1;
+}
+
+/* Makes the block (at least one byte: NULL means only out of memory). */
+void *k8s_block_alloc(struct k8s_block *b);
+/* The next n bytes (zeroed), as measured by k8s_block_need; NULL for 0. */
+void *k8s_block_take(struct k8s_block *b, size_t n);
+/* A copy of s in the block, as measured by k8s_block_need_str. */
+char *k8s_block_str(struct k8s_block *b, const char *s);
+
+/* Labels (an object of strings) and label selectors. labels NULL: the
+ * labels are only checked, not kept. */
 int k8s_field_labels(struct k8s_dec *d, const cJSON *obj, const char *key,
 		     struct k8s_label **labels, size_t *n);
 void k8s_labels_free(struct k8s_label *labels, size_t n);

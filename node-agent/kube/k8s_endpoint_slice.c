@@ -18,58 +18,51 @@ static const char *const address_types[] = {
 static void slice_free(void *obj)
 {
 	struct k8s_endpoint_slice *s = obj;
-	size_t i;
 
-	free(s->service_name);
-	for (i = 0; i < s->n_endpoints; i++) {
-		struct k8s_endpoint *e = &s->endpoints[i];
-
-		if (e->addrs != &e->addr_inline)
-			free(e->addrs);
-		if (!e->node_name_shared)
-			free(e->node_name);
-	}
-	free(s->endpoints);
-	for (i = 0; i < s->n_ports; i++)
-		free(s->ports[i].name);
-	free(s->ports);
+	free(s->block);
 }
 
-/* IPv4 slices yield their addresses; the addresses of IPv6 and FQDN
- * slices are only type-checked (the IPv4 datapath has no use for them). */
+/* What the decode collects before the block is made: the endpoints are
+ * already in their final form, names are borrowed from the JSON. */
+struct slice_draft {
+	enum k8s_address_type type;
+	struct k8s_endpoint *endpoints;
+	size_t n_endpoints;
+	struct k8s_slice_port *ports;
+	size_t n_ports;
+	const char **nodes; /* distinct nodeNames, at most one per endpoint */
+	size_t n_nodes;
+	const char *service_name;
+};
+
+/* Every address is checked; the first IPv4 one is kept (IPv6 and FQDN
+ * slices' addresses are only type-checked: the IPv4 datapath has no use
+ * for them). */
 static int endpoint_addrs(struct k8s_dec *d, const cJSON *json, enum k8s_address_type type,
 			  struct k8s_endpoint *e)
 {
 	const cJSON *list = NULL, *item;
 	size_t i, old, at;
 	const char *s = NULL;
+	uint32_t ip = 0;
 	int ret;
 
 	ret = k8s_field_array(d, json, "addresses", &list);
 	if (ret <= 0)
 		return ret;
-	if (type == K8S_ADDR_IPV4) {
-		/* Nearly every endpoint has exactly one address: no allocation. */
-		if (list->child && !list->child->next)
-			e->addrs = &e->addr_inline;
-		else
-			e->addrs = k8s_alloc_items(list, sizeof(*e->addrs));
-		if (!e->addrs)
-			return k8s_fail_nomem(d);
-	}
 	old = k8s_path_key(d, "addresses");
 	k8s_for_each_item(item, i, list)
 	{
 		at = k8s_path_index(d, i);
 		if (type == K8S_ADDR_IPV4)
-			ret = k8s_val_ip4(d, item, &e->addrs[e->n_addrs]);
+			ret = k8s_val_ip4(d, item, &ip);
 		else
 			ret = k8s_val_string(d, item, &s);
 		k8s_path_pop(d, at);
 		if (ret < 0)
 			break;
-		if (type == K8S_ADDR_IPV4)
-			e->n_addrs += ret;
+		if (type == K8S_ADDR_IPV4 && ret && !e->addr)
+			e->addr = ip;
 	}
 	k8s_path_pop(d, old);
 	return ret < 0 ? ret : 0;
@@ -80,67 +73,86 @@ static int endpoint_addrs(struct k8s_dec *d, const cJSON *json, enum k8s_address
 static int endpoint_conditions(struct k8s_dec *d, const cJSON *json, struct k8s_endpoint *e)
 {
 	const cJSON *cond = NULL;
+	bool ready = true, serving, terminating = false;
 	size_t old;
 	int ret;
 
-	e->ready = true;
-	e->terminating = false;
 	ret = k8s_field_object(d, json, "conditions", &cond);
-	if (ret <= 0) {
-		e->serving = e->ready;
-		return ret;
+	if (ret > 0) {
+		old = k8s_path_key(d, "conditions");
+		ret = k8s_field_bool(d, cond, "ready", &ready);
+		serving = ready;
+		if (ret >= 0)
+			ret = k8s_field_bool(d, cond, "serving", &serving);
+		if (ret >= 0)
+			ret = k8s_field_bool(d, cond, "terminating", &terminating);
+		k8s_path_pop(d, old);
+	} else {
+		serving = ready;
 	}
-	old = k8s_path_key(d, "conditions");
-	ret = k8s_field_bool(d, cond, "ready", &e->ready);
-	if (ret >= 0) {
-		e->serving = e->ready;
-		ret = k8s_field_bool(d, cond, "serving", &e->serving);
-	}
-	if (ret >= 0)
-		ret = k8s_field_bool(d, cond, "terminating", &e->terminating);
-	k8s_path_pop(d, old);
+	e->ready = ready;
+	e->serving = serving;
+	e->terminating = terminating;
 	return ret < 0 ? ret : 0;
 }
 
-struct endpoints_ctx {
-	enum k8s_address_type type;
-	void **items; /* the endpoints decoded so far, up to the current one */
-};
-
-/* nodeName, shared with an earlier endpoint of the slice naming the same
- * node. */
+/* nodeName, as an index into the slice's distinct names (a slice's
+ * endpoints mostly sit on a few nodes: one copy each). */
 static int endpoint_node(struct k8s_dec *d, const cJSON *json, struct k8s_endpoint *e,
-			 const struct k8s_endpoint *first)
+			 struct slice_draft *dr)
 {
 	const char *name = NULL;
 	int ret = k8s_field_string(d, json, "nodeName", &name);
+	size_t i;
 
+	e->node = K8S_NO_NODE;
 	if (ret <= 0)
 		return ret;
-	for (const struct k8s_endpoint *p = first; p < e; p++) {
-		if (p->node_name && !strcmp(p->node_name, name)) {
-			e->node_name = p->node_name;
-			e->node_name_shared = true;
-			return 0;
-		}
-	}
-	e->node_name = strdup(name);
-	return e->node_name ? 0 : k8s_fail_nomem(d);
+	for (i = 0; i < dr->n_nodes && strcmp(dr->nodes[i], name); i++)
+		;
+	if (i == dr->n_nodes)
+		dr->nodes[dr->n_nodes++] = name;
+	e->node = (uint16_t)i;
+	return 0;
 }
 
 static int endpoint(struct k8s_dec *d, const cJSON *json, void *elem, void *ctx)
 {
-	const struct endpoints_ctx *c = ctx;
+	struct slice_draft *dr = ctx;
 	struct k8s_endpoint *e = elem;
 	int ret;
 
 	ret = k8s_val_object(d, json);
 	if (!ret)
-		ret = endpoint_addrs(d, json, c->type, e);
+		ret = endpoint_addrs(d, json, dr->type, e);
 	if (!ret)
 		ret = endpoint_conditions(d, json, e);
 	if (!ret)
-		ret = endpoint_node(d, json, e, *c->items);
+		ret = endpoint_node(d, json, e, dr);
+	return ret < 0 ? ret : 0;
+}
+
+/* The API caps a slice at 1000 endpoints; this is what node indexes can
+ * tell apart. */
+#define SLICE_MAX_ENDPOINTS K8S_NO_NODE
+
+static int endpoints(struct k8s_dec *d, const cJSON *json, struct slice_draft *dr)
+{
+	const cJSON *list = k8s_get(json, "endpoints");
+	void *items = NULL;
+	int ret;
+
+	if (cJSON_IsArray(list)) {
+		if ((size_t)cJSON_GetArraySize(list) > SLICE_MAX_ENDPOINTS)
+			return k8s_fail_at(d, "endpoints", "more than %u endpoints",
+					   SLICE_MAX_ENDPOINTS);
+		dr->nodes = k8s_alloc_items(list, sizeof(*dr->nodes));
+		if (!dr->nodes)
+			return k8s_fail_nomem(d);
+	}
+	ret = k8s_field_list(d, json, "endpoints", sizeof(*dr->endpoints), endpoint, dr, &items,
+			     &dr->n_endpoints);
+	dr->endpoints = items;
 	return ret < 0 ? ret : 0;
 }
 
@@ -158,40 +170,74 @@ static int slice_port(struct k8s_dec *d, const cJSON *json, void *elem, void *ct
 	return ret < 0 ? ret : 0;
 }
 
+/* The labels were checked whole by the metadata's decode. */
+static const char *service_name_label(const cJSON *json)
+{
+	const cJSON *labels = k8s_get(k8s_get(json, "metadata"), "labels");
+
+	return cJSON_GetStringValue(k8s_get(labels, SERVICE_NAME_LABEL));
+}
+
+/* The slice's arrays and strings, moved into one block. */
+static int slice_pack(struct k8s_dec *d, const struct slice_draft *dr, struct k8s_endpoint_slice *s)
+{
+	struct k8s_block b = { 0 };
+	size_t i;
+
+	k8s_block_need(&b, dr->n_endpoints * sizeof(*s->endpoints));
+	k8s_block_need(&b, dr->n_ports * sizeof(*s->ports));
+	k8s_block_need(&b, dr->n_nodes * sizeof(*s->node_names));
+	if (dr->service_name)
+		k8s_block_need_str(&b, dr->service_name);
+	for (i = 0; i < dr->n_ports; i++)
+		k8s_block_need_str(&b, dr->ports[i].name);
+	for (i = 0; i < dr->n_nodes; i++)
+		k8s_block_need_str(&b, dr->nodes[i]);
+	s->block = k8s_block_alloc(&b);
+	if (!s->block)
+		return k8s_fail_nomem(d);
+	s->endpoints = k8s_block_take(&b, dr->n_endpoints * sizeof(*s->endpoints));
+	s->ports = k8s_block_take(&b, dr->n_ports * sizeof(*s->ports));
+	s->node_names = k8s_block_take(&b, dr->n_nodes * sizeof(*s->node_names));
+	if (dr->service_name)
+		s->service_name = k8s_block_str(&b, dr->service_name);
+	if (dr->n_endpoints)
+		memcpy(s->endpoints, dr->endpoints, dr->n_endpoints * sizeof(*s->endpoints));
+	s->n_endpoints = dr->n_endpoints;
+	for (i = 0; i < dr->n_ports; i++) {
+		s->ports[i] = dr->ports[i];
+		s->ports[i].name = k8s_block_str(&b, dr->ports[i].name);
+	}
+	s->n_ports = dr->n_ports;
+	for (i = 0; i < dr->n_nodes; i++)
+		s->node_names[i] = k8s_block_str(&b, dr->nodes[i]);
+	s->n_node_names = dr->n_nodes;
+	return 0;
+}
+
 static int slice_decode(struct k8s_dec *d, const cJSON *json, void *obj)
 {
 	struct k8s_endpoint_slice *s = obj;
-	const struct k8s_label *l;
-	struct endpoints_ctx ctx;
+	struct slice_draft dr = { .service_name = service_name_label(json) };
 	void *items = NULL;
 	int type = 0, ret;
-	size_t i;
 
-	for (i = 0; i < s->meta.n_labels; i++) {
-		l = &s->meta.labels[i];
-		if (strcmp(l->key, SERVICE_NAME_LABEL))
-			continue;
-		s->service_name = strdup(l->value);
-		if (!s->service_name)
-			return k8s_fail_nomem(d);
-		break;
-	}
 	ret = k8s_field_enum(d, json, "addressType", address_types, K8S_ARRAY_SIZE(address_types),
 			     &type);
 	if (ret <= 0)
 		return ret ? ret : k8s_fail_at(d, "addressType", "required");
-	s->address_type = (enum k8s_address_type)type;
-	ctx.type = s->address_type;
-	ctx.items = &items;
-	ret = k8s_field_list(d, json, "endpoints", sizeof(*s->endpoints), endpoint, &ctx, &items,
-			     &s->n_endpoints);
-	s->endpoints = items;
-	if (ret < 0)
-		return ret;
-	items = NULL;
-	ret = k8s_field_list(d, json, "ports", sizeof(*s->ports), slice_port, NULL, &items,
-			     &s->n_ports);
-	s->ports = items;
+	s->address_type = dr.type = (enum k8s_address_type)type;
+	ret = endpoints(d, json, &dr);
+	if (!ret) {
+		ret = k8s_field_list(d, json, "ports", sizeof(*dr.ports), slice_port, NULL, &items,
+				     &dr.n_ports);
+		dr.ports = items;
+	}
+	if (ret >= 0)
+		ret = slice_pack(d, &dr, s);
+	free(dr.endpoints);
+	free(dr.ports);
+	free(dr.nodes);
 	return ret < 0 ? ret : 0;
 }
 
@@ -200,6 +246,7 @@ const struct k8s_kind_ops k8s_endpoint_slice_ops = {
 	.resource = "endpointslices",
 	.path = "/apis/discovery.k8s.io/v1/endpointslices",
 	.namespaced = true,
+	.drop_labels = true,
 	.size = sizeof(struct k8s_endpoint_slice),
 	.decode = slice_decode,
 	.free_body = slice_free,

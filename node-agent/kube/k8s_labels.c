@@ -40,6 +40,9 @@ int k8s_field_labels(struct k8s_dec *d, const cJSON *obj, const char *key,
 		count++;
 		bytes += strlen(item->string) + strlen(value) + 2;
 	}
+	ret = 1;
+	if (!labels)
+		goto out;
 	/* At least one byte: NULL means only "out of memory". */
 	l = malloc(count * sizeof(*l) + bytes + 1);
 	if (!l) {
@@ -57,7 +60,6 @@ int k8s_field_labels(struct k8s_dec *d, const cJSON *obj, const char *key,
 	}
 	*labels = l;
 	*n = count;
-	ret = 1;
 out:
 	k8s_path_pop(d, old);
 	return ret;

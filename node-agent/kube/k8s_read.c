@@ -392,17 +392,17 @@ int k8s_field_nested(struct k8s_dec *d, const cJSON *obj, const char *key,
 	return ret < 0 ? ret : 1;
 }
 
-int k8s_port_head(struct k8s_dec *d, const cJSON *json, char **name, uint8_t *proto)
+int k8s_port_head(struct k8s_dec *d, const cJSON *json, const char **name, uint8_t *proto)
 {
 	int ret = k8s_val_object(d, json);
 
 	if (ret)
 		return ret;
-	ret = k8s_field_strdup(d, json, "name", name);
+	ret = k8s_field_string(d, json, "name", name);
 	if (ret < 0)
 		return ret;
-	if (!ret && !(*name = strdup("")))
-		return k8s_fail_nomem(d);
+	if (!ret)
+		*name = "";
 	ret = k8s_field_protocol(d, json, "protocol", proto);
 	return ret < 0 ? ret : 0;
 }
@@ -474,4 +474,27 @@ int k8s_field_list(struct k8s_dec *d, const cJSON *obj, const char *key, size_t 
 	}
 	k8s_path_pop(d, old);
 	return ret < 0 ? ret : 1;
+}
+
+void *k8s_block_alloc(struct k8s_block *b)
+{
+	b->base = b->at = calloc(1, b->size ? b->size : 1);
+	return b->base;
+}
+
+void *k8s_block_take(struct k8s_block *b, size_t n)
+{
+	void *p = n ? b->at : NULL;
+
+	b->at += (n + 7) & ~(size_t)7;
+	return p;
+}
+
+char *k8s_block_str(struct k8s_block *b, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = memcpy(b->at, s, n);
+
+	b->at += n;
+	return p;
 }

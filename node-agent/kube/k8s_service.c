@@ -29,15 +29,8 @@ static const char *const affinity_names[] = { "None", "ClientIP" };
 static void service_free(void *obj)
 {
 	struct k8s_service *s = obj;
-	size_t i;
 
-	for (i = 0; i < s->n_ports; i++) {
-		free(s->ports[i].name);
-		free(s->ports[i].target_port.name);
-	}
-	free(s->ports);
-	free(s->external_ips);
-	free(s->lb_ips);
+	free(s->block);
 }
 
 static bool is_none(const cJSON *v)
@@ -207,6 +200,70 @@ static int affinity(struct k8s_dec *d, const cJSON *spec, struct k8s_service *s)
 	return ret < 0 ? ret : 0;
 }
 
+/* The ports' strings and the address lists, moved into one block with
+ * the ports (decoded into temporaries: names borrowed from the JSON,
+ * target port names copied). */
+static int service_pack(struct k8s_dec *d, struct k8s_service *s)
+{
+	struct k8s_service_port *ports = s->ports;
+	uint32_t *ext = s->external_ips, *lb = s->lb_ips;
+	struct k8s_block b = { 0 };
+	size_t i;
+	int ret = 0;
+
+	k8s_block_need(&b, s->n_ports * sizeof(*ports));
+	k8s_block_need(&b, s->n_external_ips * sizeof(*ext));
+	k8s_block_need(&b, s->n_lb_ips * sizeof(*lb));
+	for (i = 0; i < s->n_ports; i++) {
+		k8s_block_need_str(&b, ports[i].name);
+		if (ports[i].target_port.name)
+			k8s_block_need_str(&b, ports[i].target_port.name);
+	}
+	s->block = k8s_block_alloc(&b);
+	if (!s->block) {
+		ret = k8s_fail_nomem(d);
+		goto out;
+	}
+	s->ports = k8s_block_take(&b, s->n_ports * sizeof(*ports));
+	s->external_ips = k8s_block_take(&b, s->n_external_ips * sizeof(*ext));
+	s->lb_ips = k8s_block_take(&b, s->n_lb_ips * sizeof(*lb));
+	for (i = 0; i < s->n_ports; i++) {
+		s->ports[i] = ports[i];
+		s->ports[i].name = k8s_block_str(&b, ports[i].name);
+		if (ports[i].target_port.name)
+			s->ports[i].target_port.name = k8s_block_str(&b, ports[i].target_port.name);
+	}
+	if (s->n_external_ips)
+		memcpy(s->external_ips, ext, s->n_external_ips * sizeof(*ext));
+	if (s->n_lb_ips)
+		memcpy(s->lb_ips, lb, s->n_lb_ips * sizeof(*lb));
+out:
+	for (i = 0; i < s->n_ports; i++)
+		free(ports[i].target_port.name);
+	free(ports);
+	free(ext);
+	free(lb);
+	if (ret) {
+		s->ports = NULL;
+		s->external_ips = s->lb_ips = NULL;
+		s->n_ports = s->n_external_ips = s->n_lb_ips = 0;
+	}
+	return ret;
+}
+
+/* The temporaries of a decode that failed before service_pack. */
+static void draft_free(struct k8s_service *s)
+{
+	for (size_t i = 0; i < s->n_ports; i++)
+		free(s->ports[i].target_port.name);
+	free(s->ports);
+	free(s->external_ips);
+	free(s->lb_ips);
+	s->ports = NULL;
+	s->external_ips = s->lb_ips = NULL;
+	s->n_ports = s->n_external_ips = s->n_lb_ips = 0;
+}
+
 static int service_decode(struct k8s_dec *d, const cJSON *json, void *obj)
 {
 	struct k8s_service *s = obj;
@@ -239,12 +296,16 @@ static int service_decode(struct k8s_dec *d, const cJSON *json, void *obj)
 	if (ret >= 0)
 		ret = affinity(d, spec, s);
 	k8s_path_pop(d, old);
-	if (ret < 0)
+	if (ret >= 0)
+		ret = lb_ingress(d, json, s);
+	if (ret < 0) {
+		draft_free(s);
 		return ret;
+	}
 	s->type = (enum k8s_service_type)type;
 	s->etp_local = etp == ETP_LOCAL;
 	s->itp_local = itp == ITP_LOCAL;
-	return lb_ingress(d, json, s);
+	return service_pack(d, s);
 }
 
 const struct k8s_kind_ops k8s_service_ops = {

@@ -1,5 +1,7 @@
-/* Chained hash table of objects; the key is not stored but read from the
- * object's meta, so an entry is one pointer and one hash. */
+/* Open-addressing hash table of object pointers (linear probing,
+ * backward-shift deletion): the key is not stored but read from the
+ * object's meta, so an entry is one pointer, with no allocation of its
+ * own. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -7,18 +9,12 @@
 
 #include "obj_cache.h"
 
-#define OBJ_CACHE_FIRST_BUCKETS 64
-
-struct obj_entry {
-	struct obj_entry *next;
-	uint64_t hash;
-	void *obj;
-};
+#define OBJ_CACHE_FIRST_SLOTS 64
 
 struct obj_cache {
-	struct obj_entry **buckets;
-	size_t n_buckets; /* a power of two */
-	size_t count;
+	void **slots; /* NULL: empty */
+	size_t mask; /* slots - 1, a power of two minus one */
+	size_t count; /* at most 3/4 of the slots */
 };
 
 static const char *ns_of(const char *ns)
@@ -46,18 +42,25 @@ static int key_equal(const void *obj, const char *ns, const char *name)
 	return !strcmp(m->name, name) && !strcmp(ns_of(m->ns), ns_of(ns));
 }
 
+static size_t home_of(const struct obj_cache *c, const void *obj)
+{
+	const struct k8s_meta *m = k8s_meta(obj);
+
+	return key_hash(m->ns, m->name) & c->mask;
+}
+
 struct obj_cache *obj_cache_new(void)
 {
 	struct obj_cache *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
-	c->buckets = calloc(OBJ_CACHE_FIRST_BUCKETS, sizeof(*c->buckets));
-	if (!c->buckets) {
+	c->slots = calloc(OBJ_CACHE_FIRST_SLOTS, sizeof(*c->slots));
+	if (!c->slots) {
 		free(c);
 		return NULL;
 	}
-	c->n_buckets = OBJ_CACHE_FIRST_BUCKETS;
+	c->mask = OBJ_CACHE_FIRST_SLOTS - 1;
 	return c;
 }
 
@@ -65,100 +68,102 @@ void obj_cache_free(struct obj_cache *c, obj_free_fn free_obj, enum k8s_kind kin
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->n_buckets; i++) {
-		struct obj_entry *e = c->buckets[i], *next;
-
-		for (; e; e = next) {
-			next = e->next;
-			if (free_obj)
-				free_obj(kind, e->obj);
-			free(e);
-		}
+	for (size_t i = 0; free_obj && i <= c->mask; i++) {
+		if (c->slots[i])
+			free_obj(kind, c->slots[i]);
 	}
-	free(c->buckets);
+	free(c->slots);
 	free(c);
 }
 
-static struct obj_entry **find(const struct obj_cache *c, uint64_t h, const char *ns,
-			       const char *name)
+/* The slot holding the key, or the empty slot where it would go. */
+static size_t find(const struct obj_cache *c, const char *ns, const char *name)
 {
-	struct obj_entry **pe = &c->buckets[h & (c->n_buckets - 1)];
+	size_t i = key_hash(ns, name) & c->mask;
 
-	for (; *pe; pe = &(*pe)->next) {
-		if ((*pe)->hash == h && key_equal((*pe)->obj, ns, name))
-			return pe;
-	}
-	return pe;
+	while (c->slots[i] && !key_equal(c->slots[i], ns, name))
+		i = (i + 1) & c->mask;
+	return i;
 }
 
 void *obj_cache_get(const struct obj_cache *c, const char *ns, const char *name)
 {
-	struct obj_entry **pe = find(c, key_hash(ns, name), ns, name);
-
-	return *pe ? (*pe)->obj : NULL;
+	return c->slots[find(c, ns, name)];
 }
 
-/* Doubles the buckets past a load of 1; failing to grow only costs speed. */
-static void maybe_grow(struct obj_cache *c)
+/* Doubles the slots; -ENOMEM leaves the table as it was. */
+static int grow(struct obj_cache *c)
 {
-	size_t n = c->n_buckets * 2;
-	struct obj_entry **b;
+	size_t n = (c->mask + 1) * 2;
+	struct obj_cache bigger = { .mask = n - 1, .count = c->count };
 
-	if (c->count < c->n_buckets)
-		return;
-	b = calloc(n, sizeof(*b));
-	if (!b)
-		return;
-	for (size_t i = 0; i < c->n_buckets; i++) {
-		struct obj_entry *e = c->buckets[i], *next;
+	bigger.slots = calloc(n, sizeof(*bigger.slots));
+	if (!bigger.slots)
+		return -ENOMEM;
+	for (size_t i = 0; i <= c->mask; i++) {
+		size_t j;
 
-		for (; e; e = next) {
-			next = e->next;
-			e->next = b[e->hash & (n - 1)];
-			b[e->hash & (n - 1)] = e;
-		}
+		if (!c->slots[i])
+			continue;
+		for (j = home_of(&bigger, c->slots[i]); bigger.slots[j]; j = (j + 1) & bigger.mask)
+			;
+		bigger.slots[j] = c->slots[i];
 	}
-	free(c->buckets);
-	c->buckets = b;
-	c->n_buckets = n;
+	free(c->slots);
+	*c = bigger;
+	return 0;
 }
 
 int obj_cache_put(struct obj_cache *c, void *obj, void **old)
 {
 	const struct k8s_meta *m = k8s_meta(obj);
-	uint64_t h = key_hash(m->ns, m->name);
-	struct obj_entry **pe = find(c, h, m->ns, m->name), *e;
+	size_t i = find(c, m->ns, m->name);
 
-	if (*pe) {
+	if (c->slots[i]) {
 		if (old)
-			*old = (*pe)->obj;
-		(*pe)->obj = obj;
+			*old = c->slots[i];
+		c->slots[i] = obj;
 		return 0;
 	}
-	e = malloc(sizeof(*e));
-	if (!e)
-		return -ENOMEM;
-	e->next = NULL;
-	e->hash = h;
-	e->obj = obj;
-	*pe = e;
+	/* Grown before the load passes 3/4 (the probe runs stay short). */
+	if ((c->count + 1) * 4 > (c->mask + 1) * 3) {
+		if (grow(c))
+			return -ENOMEM;
+		i = find(c, m->ns, m->name);
+	}
+	c->slots[i] = obj;
 	c->count++;
 	if (old)
 		*old = NULL;
-	maybe_grow(c);
 	return 0;
+}
+
+/* Whether home h reaches slot j from the hole at i, probing forward
+ * (then the entry at j must stay after the hole). */
+static int reaches_past(size_t h, size_t i, size_t j)
+{
+	return i <= j ? h > i && h <= j : h > i || h <= j;
 }
 
 void *obj_cache_del(struct obj_cache *c, const char *ns, const char *name)
 {
-	struct obj_entry **pe = find(c, key_hash(ns, name), ns, name), *e = *pe;
-	void *obj;
+	size_t i = find(c, ns, name), j = i;
+	void *obj = c->slots[i];
 
-	if (!e)
+	if (!obj)
 		return NULL;
-	*pe = e->next;
-	obj = e->obj;
-	free(e);
+	/* Backward shift: entries after the hole that probed past it move
+	 * into it, so every lookup's probe run stays unbroken. */
+	for (;;) {
+		j = (j + 1) & c->mask;
+		if (!c->slots[j])
+			break;
+		if (reaches_past(home_of(c, c->slots[j]), i, j))
+			continue;
+		c->slots[i] = c->slots[j];
+		i = j;
+	}
+	c->slots[i] = NULL;
 	c->count--;
 	return obj;
 }
@@ -170,13 +175,11 @@ size_t obj_cache_count(const struct obj_cache *c)
 
 int obj_cache_foreach(const struct obj_cache *c, int (*fn)(void *ctx, const void *obj), void *ctx)
 {
-	for (size_t i = 0; i < c->n_buckets; i++) {
-		for (struct obj_entry *e = c->buckets[i]; e; e = e->next) {
-			int ret = fn(ctx, e->obj);
+	for (size_t i = 0; i <= c->mask; i++) {
+		int ret = c->slots[i] ? fn(ctx, c->slots[i]) : 0;
 
-			if (ret)
-				return ret;
-		}
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -192,9 +195,9 @@ int obj_cache_snapshot(const struct obj_cache *c, void ***objs, size_t *n)
 	*objs = malloc(c->count * sizeof(**objs));
 	if (!*objs)
 		return -ENOMEM;
-	for (size_t i = 0; i < c->n_buckets; i++) {
-		for (struct obj_entry *e = c->buckets[i]; e; e = e->next)
-			(*objs)[k++] = e->obj;
+	for (size_t i = 0; i <= c->mask; i++) {
+		if (c->slots[i])
+			(*objs)[k++] = c->slots[i];
 	}
 	*n = k;
 	return 0;

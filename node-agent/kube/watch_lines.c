@@ -6,7 +6,9 @@
 
 #include "watch_lines.h"
 
-#define WATCH_LINE_FIRST_CAP 65536
+/* Most events are a few KB (bookmarks far less); a watch that idles for
+ * hours should not hold more. The buffer doubles for larger ones. */
+#define WATCH_LINE_FIRST_CAP 4096
 
 void watch_lines_init(struct watch_lines *w, size_t max)
 {

@@ -61,6 +61,23 @@ $(if [ $# -eq 0 ]; then echo "  []"; else printf '%s' "$eps"; fi)
 EOF
 }
 
+# slice_named NAME IP: one more EndpointSlice of the service, one ready pod.
+slice_named() {
+	kctl apply -f - <<EOF
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: $1
+  namespace: default
+  labels: {kubernetes.io/service-name: web}
+addressType: IPv4
+ports:
+- {name: http, port: 8080, protocol: TCP}
+endpoints:
+- {addresses: ["$2"], conditions: {ready: true}, nodeName: node-a}
+EOF
+}
+
 cluster_ip() {
 	kctl get svc web -o jsonpath='{.spec.clusterIP}'
 }
@@ -104,6 +121,26 @@ $VIP:80 TCP 2" dp_services
 	echo "$output" | grep -q '^xcni_event_to_map_seconds_count [1-9]'
 	echo "$output" | grep -qE '^xcni_datapath_packets_total\{reason="dnat",kind="event"\} [1-9]'
 	echo "$output" | grep -q '^xcni_xdp_attach_mode{device="xn0",mode="native"} 1'
+}
+
+# The agent keeps a service's first two slices inline and moves to an
+# array at the third: every slice counts, before and after a removal.
+@test "agent: a service's backends come from all of its slices, however many" {
+	apply_service
+	slice_named web-a "$SRV1"
+	slice_named web-b "$SRV2"
+	slice_named web-c 10.244.1.250
+	slice_named web-d 10.244.1.251
+	VIP=$(cluster_ip)
+	wait_for_output "$VIP:53 UDP 0
+$VIP:7000 TCP 0
+$VIP:80 TCP 4" dp_services
+	kctl delete endpointslice web-c web-a
+	wait_for_output "$VIP:53 UDP 0
+$VIP:7000 TCP 0
+$VIP:80 TCP 2" dp_services
+	run answers "$VIP" 80 tcp 30
+	[[ $output == *srv2* && $output != *srv1* ]]
 }
 
 @test "agent: new flows follow a backend change, an established flow keeps its backend" {

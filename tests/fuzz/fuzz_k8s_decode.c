@@ -133,10 +133,13 @@ static void endpoint_slice(const struct k8s_endpoint_slice *s)
 	for (i = 0; i < s->n_endpoints; i++) {
 		const struct k8s_endpoint *e = &s->endpoints[i];
 
-		must(s->address_type == K8S_ADDR_IPV4 || !e->n_addrs);
-		must(!e->n_addrs || e->addrs);
-		opt_str(e->node_name);
+		must(s->address_type == K8S_ADDR_IPV4 || !e->addr);
+		must(e->node == K8S_NO_NODE || e->node < s->n_node_names);
+		opt_str(k8s_endpoint_node(s, e));
 	}
+	must(!s->meta.n_labels);
+	for (i = 0; i < s->n_node_names; i++)
+		str(s->node_names[i]);
 	must(!s->n_ports || s->ports);
 	for (i = 0; i < s->n_ports; i++) {
 		str(s->ports[i].name);

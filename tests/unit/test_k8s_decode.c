@@ -52,6 +52,23 @@ static void test_free_takes_null(void **state)
 		k8s_free(kinds[i].kind, NULL);
 }
 
+/* The metadata strings follow the object's struct in its allocation
+ * (one allocation fewer per cached object), in the order name, namespace,
+ * uid, resourceVersion. */
+static void test_metadata_strings_follow_the_object(void **state)
+{
+	struct k8s_service *s = k8s_test_decode(K8S_SERVICE, SERVICE_EXAMPLE);
+	const char *end = (const char *)s + sizeof(*s);
+
+	(void)state;
+	assert_ptr_equal(s->meta.name, end);
+	assert_ptr_equal(s->meta.ns, end + sizeof("web"));
+	assert_ptr_equal(s->meta.uid, s->meta.ns + sizeof("default"));
+	assert_ptr_equal(s->meta.resource_version, s->meta.uid + sizeof("u-1"));
+	assert_string_equal(s->meta.resource_version, "1007");
+	k8s_free(K8S_SERVICE, s);
+}
+
 /* Watch events and GETs carry kind; it must be the kind asked for. */
 static void test_each_example_decodes_only_as_its_own_kind(void **state)
 {
@@ -336,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_every_kind_has_its_resource_and_path),
 		cmocka_unit_test(test_unknown_kind_is_rejected),
 		cmocka_unit_test(test_free_takes_null),
+		cmocka_unit_test(test_metadata_strings_follow_the_object),
 		cmocka_unit_test(test_each_example_decodes_only_as_its_own_kind),
 		cmocka_unit_test(test_list_items_without_kind_decode),
 		cmocka_unit_test(test_non_objects_are_rejected),

@@ -51,6 +51,24 @@ static void test_example_decodes_to_every_field(void **state)
 	k8s_free(K8S_SERVICE, s);
 }
 
+/* Ports, their names and the address lists share one block: a cache of
+ * 10,000 services pays one allocation each, not one per string. */
+static void test_ports_strings_and_addresses_share_one_block(void **state)
+{
+	struct k8s_service *s = k8s_test_decode(K8S_SERVICE, SVC);
+	const char *block = s->block, *ports = (const char *)s->ports;
+
+	(void)state;
+	assert_ptr_equal(ports, block);
+	assert_true((const char *)s->external_ips >= ports + 2 * sizeof(*s->ports));
+	assert_true((const char *)s->lb_ips > (const char *)s->external_ips);
+	assert_true(s->ports[0].name > (const char *)s->lb_ips);
+	assert_true(s->ports[1].target_port.name > s->ports[1].name);
+	assert_int_equal(s->lb_ips[0], k8s_test_ip("203.0.113.10"));
+	assert_int_equal(s->external_ips[0], k8s_test_ip("198.51.100.7"));
+	k8s_free(K8S_SERVICE, s);
+}
+
 static void test_minimal_service_gets_the_api_defaults(void **state)
 {
 	struct k8s_service *s = k8s_test_decode(K8S_SERVICE, MINIMAL);
@@ -468,6 +486,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_example_decodes_to_every_field),
+		cmocka_unit_test(test_ports_strings_and_addresses_share_one_block),
 		cmocka_unit_test(test_minimal_service_gets_the_api_defaults),
 		cmocka_unit_test(test_every_type_is_known),
 		cmocka_unit_test(test_cluster_ip_none_is_headless_with_no_ip),

@@ -48,7 +48,7 @@ static void svc_port(struct svc_fixture *f, const char *name, uint8_t proto, uin
 struct slice_fixture {
 	struct k8s_endpoint_slice es;
 	struct k8s_endpoint eps[8];
-	uint32_t addrs[8];
+	const char *nodes[8];
 	struct k8s_slice_port ports[4];
 };
 
@@ -61,13 +61,14 @@ static void slice_init(struct slice_fixture *f)
 	f->es.address_type = K8S_ADDR_IPV4;
 	f->es.endpoints = f->eps;
 	f->es.ports = f->ports;
+	f->es.node_names = f->nodes;
 }
 
 static void slice_port(struct slice_fixture *f, const char *name, uint8_t proto, uint16_t port)
 {
 	struct k8s_slice_port *p = &f->ports[f->es.n_ports++];
 
-	p->name = (char *)name;
+	p->name = name;
 	p->proto = proto;
 	p->port = port;
 }
@@ -79,10 +80,12 @@ static void slice_ep(struct slice_fixture *f, const char *addr, const char *node
 	size_t i = f->es.n_endpoints++;
 	struct k8s_endpoint *e = &f->eps[i];
 
-	f->addrs[i] = ip(addr);
-	e->addrs = &f->addrs[i];
-	e->n_addrs = 1;
-	e->node_name = (char *)node;
+	e->addr = ip(addr);
+	e->node = K8S_NO_NODE;
+	if (node) {
+		e->node = (uint16_t)f->es.n_node_names;
+		f->nodes[f->es.n_node_names++] = node;
+	}
 	e->ready = c == READY;
 	e->serving = c == READY || c == TERMINATING_SERVING;
 	e->terminating = c == TERMINATING_SERVING || c == TERMINATING;
