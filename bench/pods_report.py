@@ -136,8 +136,8 @@ def main():
   `make all udp-pps && sudo bench/pods.sh`. `BENCH_POD_ROUNDS` ({rounds} here) and
   `BENCH_POD_SECONDS` ({secs} here) set the rounds and the length of each test.
 - Topology, the same for both: two nodes on one L2 wire (a bridge in its own namespace,
-  the lab's `wire_pass` XDP on its ports, tx checksum offload off at both ends of each port,
-  as `tests/lab/lab` builds it); pods a1 and a2 on node1, b1 on node2; every client in a1.
+  the lab's `wire_pass` XDP on its ports, each port polled in its own thread (threaded NAPI),
+  tx checksum offload off at both ends of each port, as `tests/lab/lab` builds it); pods a1 and a2 on node1, b1 on node2; every client in a1.
   - xcni: `tests/lab/lab up 2` (xcni-agent per node, xdp_node on the node device, tc_pod on
     pod veths, native routing of pod CIDRs 10.244.N.0/24 via Node objects).
   - Reference: Debian containernetworking-plugins {ref_ver}: `bridge` (`isGateway: true`,
@@ -185,23 +185,26 @@ node2's the wire's frames; the ACKs go the other way.
 {chr(10).join(ctr_rows)}
 
 Reading the counters (checked by hand on 2026-11-25, not by this script):
-- Cross-node TCP leaves node1 mostly through the *stack*: tc_pod's `fib_redirect` passes the
-  IP header's `tot_len` to `bpf_fib_lookup`, and for a GSO super-packet (up to 64 KB, the
-  pods keep TSO on) that exceeds the device MTU, so the lookup answers FRAG_NEEDED and the
-  packet goes up to the kernel's forwarding (and its netfilter). With TSO and GSO off in a1
-  the same test showed every packet as tc_pod. Proposed fix (datapath/tc_pod.bpf.c, not made
-  here): leave `fib.tot_len` 0 for GSO skbs (`skb->gso_segs > 1`) so the kernel checks the skb
-  with its GSO-aware `is_skb_forwardable`; tried in a scratch copy, every super-packet then
-  went through tc_pod (TCP figures within this machine's noise: the wire, not node1, limits).
+- Cross-node TCP leaves node1 through tc_pod: its fib lookup leaves `tot_len` 0, so the
+  kernel checks a GSO super-packet (up to 64 KB, the pods keep TSO on) against the egress MTU
+  itself, GSO-aware (until 2026-11-25 such packets failed the lookup and went to the stack).
+- The wire's ports poll in their own threads: a sender's frame leaves its CPU at the port, as
+  it would leave a host through a NIC. Without that, the switch and the whole receiving node
+  ran inside the sender's system call on the sender's CPU, one CPU did both nodes' work, and
+  the shared cost diluted the difference (cross-node UDP measured 1.14x then, 1.3-1.5x since).
 - Cross-node frames arriving on node2 take xdp_node's fast path. On this lab the node device
   is a veth fed by a bridge, so native XDP there first copies every skb into a page
   (`skb_pp_cow_data` in `perf`) and b1's veth builds a new skb from the frame; the
   reference's node2 forwards the skb without those copies. On a real NIC the frame arrives as
   one already, so the lab understates xdp_node's gain; the copy is shared with the wire's
   own `wire_pass` ports in both setups.
-- UDP: one sender core, the receiver and the softirq work share 2 CPUs; the socket send and
-  receive paths and (across nodes) the wire are common to both setups and take most of each
-  packet's cost, so the datapath's saving shows diluted in the ratio.
+- UDP: the sender's CPU is the bottleneck, and most of its time goes to work both setups
+  share: the socket send path, and (`perf`, same node) about a quarter to waking the receiver
+  for each datagram (an inter-processor interrupt, costly in this VM); tc_pod itself is ~5%.
+  So the datapath's saving (one veth backlog pass, the bridge and its netfilter hooks) shows
+  diluted in the ratio, which moves around 1.3x from run to run. A receiver that polls
+  instead of sleeping was tried and dropped: it competes with the wire's threads for the
+  second CPU (cross node 0.9x) and gains nothing on one node.
 {end}"""
     write_section(md_path, "pods", section)
     print(f"\nbench/pods.sh: wrote {md_path} and {json_path}")
