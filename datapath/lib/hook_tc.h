@@ -89,4 +89,10 @@ static __always_inline int hook_insert_after_l2(void *ctx, struct pkt *p, __u32 
 	return ret ? -1 : 0;
 }
 
+/* The skb's checksum state, as tc_pod read it into the packet view. */
+static __always_inline __u8 hook_ip_summed(const struct pkt *p)
+{
+	return p->ip_summed;
+}
+
 #endif

@@ -94,13 +94,14 @@ static __always_inline int nat_apply(void *ctx, struct pkt *p, const struct ct_k
 				     const struct ct_value *v)
 {
 	bool src = v->flags & CT_F_REWRITE_SRC, dst = v->flags & CT_F_REWRITE_DST;
-	bool partial = p->ip_summed == CHECKSUM_PARTIAL, udp = false;
+	__u8 ip_summed = hook_ip_summed(p);
+	bool partial = ip_summed == CHECKSUM_PARTIAL, udp = false;
 	__be16 *sport = NULL, *dport = NULL;
 	__u32 d3 = 0, d4 = 0, s4;
 	__sum16 *l4sum = NULL;
 	struct iphdr *ip;
 
-	if (p->ip_summed == CHECKSUM_COMPLETE)
+	if (ip_summed == CHECKSUM_COMPLETE)
 		return nat_apply_hooks(ctx, p, t, v);
 	ip = pkt_ip(p);
 	if (!ip)
