@@ -69,45 +69,89 @@ static __always_inline void ct_reap_closed(const struct ct_key *t)
 	flow_gen_bump();
 }
 
+/* The entry replies of fwd (translated by v) are keyed by, into *rev and
+ * *rv. */
+static __always_inline void ct_reply_entry(const struct ct_key *fwd, const struct ct_value *v,
+					   struct ct_key *rev, struct ct_value *rv)
+{
+	struct endpoint *ep;
+
+	ct_reply_key(fwd, v, rev);
+	__builtin_memset(rv, 0, sizeof(*rv));
+	rv->backend_id = v->backend_id;
+	rv->last_seen = v->last_seen;
+	rv->flags = CT_F_REPLY | (v->flags & CT_F_NODEPORT) | CT_F_REWRITE_SRC;
+	rv->saddr = fwd->daddr;
+	rv->sport = fwd->dport;
+	if (v->flags & CT_F_REWRITE_SRC) {
+		rv->flags |= CT_F_REWRITE_DST;
+		rv->daddr = fwd->saddr;
+		rv->dport = fwd->sport;
+	}
+	/* Replies end up at the client. */
+	ep = bpf_map_lookup_elem(&endpoints, &fwd->saddr);
+	if (ep)
+		rv->ep = *ep;
+}
+
+/* Writes a reply entry. One that was there (another flow's replies had
+ * this tuple: it loses them) may sit in flow caches, which must forget it.
+ * Looked up first: a BPF_NOEXIST update of a full LRU map would evict some
+ * other entry just to fail. */
+static __always_inline int ct_put_reply(const struct ct_key *rev, const struct ct_value *rv)
+{
+	if (bpf_map_lookup_elem(&conntrack, rev))
+		flow_gen_bump();
+	return bpf_map_update_elem(&conntrack, rev, rv, BPF_ANY) ? -1 : 0;
+}
+
 /* Records both directions of a new translated flow. Returns 0, or -1 when
  * the map refused (counted as map-full; the packet is dropped rather than
  * translated without a way back). */
 static __always_inline int ct_create(const struct ct_key *fwd, const struct ct_value *v)
 {
-	struct ct_value rv = {};
-	struct endpoint *ep;
+	struct ct_value rv;
 	struct ct_key rev;
 
-	ct_reply_key(fwd, v, &rev);
-	rv.backend_id = v->backend_id;
-	rv.last_seen = v->last_seen;
-	rv.flags = CT_F_REPLY | (v->flags & CT_F_NODEPORT) | CT_F_REWRITE_SRC;
-	rv.saddr = fwd->daddr;
-	rv.sport = fwd->dport;
-	if (v->flags & CT_F_REWRITE_SRC) {
-		rv.flags |= CT_F_REWRITE_DST;
-		rv.daddr = fwd->saddr;
-		rv.dport = fwd->sport;
-	}
-	/* Replies end up at the client. */
-	ep = bpf_map_lookup_elem(&endpoints, &fwd->saddr);
-	if (ep)
-		rv.ep = *ep;
+	ct_reply_entry(fwd, v, &rev, &rv);
 	if (bpf_map_update_elem(&conntrack, fwd, v, BPF_ANY))
 		goto full;
-	if (bpf_map_update_elem(&conntrack, &rev, &rv, BPF_NOEXIST)) {
-		/* Another flow's replies had this tuple: it loses them (as
-		 * before), and caches must forget its entry. */
-		flow_gen_bump();
-		if (bpf_map_update_elem(&conntrack, &rev, &rv, BPF_ANY)) {
-			bpf_map_delete_elem(&conntrack, fwd);
-			goto full;
-		}
+	if (ct_put_reply(&rev, &rv)) {
+		bpf_map_delete_elem(&conntrack, fwd);
+		goto full;
 	}
 	return 0;
 full:
 	count_map_full(MAP_CT);
 	return -1;
+}
+
+/* A TCP SYN on a flow's forward entry opens a connection on it (a client
+ * port come round again within the flow's timeout): its reply entry must
+ * be there too. The LRU evicts entries one at a time, and a forward entry
+ * left without its reply entry would otherwise send every SYN-ACK back
+ * untranslated, until the forward entry expired. */
+static __always_inline void ct_syn_repair(const struct ct_key *fwd, struct ct_value *v)
+{
+	struct ct_value rv;
+	struct ct_key rev;
+
+	struct ct_value *r;
+
+	if (v->flags & CT_F_REPLY)
+		return;
+	/* A new connection: the closing timeout was the old one's. */
+	if (v->flags & CT_F_CLOSING)
+		v->flags &= ~CT_F_CLOSING;
+	ct_reply_entry(fwd, v, &rev, &rv);
+	r = bpf_map_lookup_elem(&conntrack, &rev);
+	if (r) {
+		if (r->flags & CT_F_CLOSING)
+			r->flags &= ~CT_F_CLOSING;
+		return;
+	}
+	if (bpf_map_update_elem(&conntrack, &rev, &rv, BPF_ANY))
+		count_map_full(MAP_CT);
 }
 
 #endif

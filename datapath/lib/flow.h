@@ -135,8 +135,9 @@ static __always_inline enum lb_verdict lb_process(void *ctx, struct pkt *p,
 	__u32 gen = 0;
 	int r;
 
-	/* A FIN or RST goes to conntrack, which marks the flow closing. */
-	if (!(p->tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST))) {
+	/* A FIN or RST goes to conntrack, which marks the flow closing; a
+	 * SYN, which opens a connection on it, to check the flow whole. */
+	if (!(p->tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST | TCP_FLAG_SYN))) {
 		gen = flow_gen_now();
 		fc = flow_cache_slot(p);
 		v = flow_cache_get(fc, p, cfg->clock, gen);
@@ -145,6 +146,8 @@ static __always_inline enum lb_verdict lb_process(void *ctx, struct pkt *p,
 		v = bpf_map_lookup_elem(&conntrack, &p->tuple);
 		if (v) {
 			ct_touch(v, cfg->clock, p->tcp_flags);
+			if ((p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN)
+				ct_syn_repair(&p->tuple, v);
 			flow_cache_put(fc, p, gen, v);
 		}
 	}

@@ -593,12 +593,20 @@ static uint32_t ct_timeout(const struct ct_key *k, uint16_t flags)
 	return k->proto == 6 ? CT_TIMEOUT_TCP : CT_TIMEOUT_OTHER;
 }
 
+/* A key the GC found expired, and the entry's own stamp then. */
+struct ct_dead {
+	struct ct_key key;
+	uint32_t last_seen;
+};
+
 int dp_ct_gc(const struct datapath *dp, uint32_t now, struct ct_gc_result *r)
 {
-	struct ct_key key, next, partner, *dead = NULL, *grown;
+	struct ct_dead *dead = NULL, *grown;
+	struct ct_key key, next, partner;
 	size_t n_dead = 0, cap = 0;
 	struct ct_value v, pv;
 	void *prev = NULL;
+	uint32_t own;
 	int err = 0;
 
 	memset(r, 0, sizeof(*r));
@@ -609,6 +617,7 @@ int dp_ct_gc(const struct datapath *dp, uint32_t now, struct ct_gc_result *r)
 		if (bpf_map_lookup_elem(dp->fd_ct, &key, &v))
 			continue;
 		r->scanned++;
+		own = v.last_seen;
 		ct_partner(&key, &v, &partner);
 		if (!bpf_map_lookup_elem(dp->fd_ct, &partner, &pv)) {
 			if (pv.last_seen > v.last_seen)
@@ -626,11 +635,18 @@ int dp_ct_gc(const struct datapath *dp, uint32_t now, struct ct_gc_result *r)
 			}
 			dead = grown;
 		}
-		dead[n_dead++] = key;
+		dead[n_dead].key = key;
+		dead[n_dead++].last_seen = own;
 	}
-	for (size_t i = 0; i < n_dead; i++)
-		if (!bpf_map_delete_elem(dp->fd_ct, &dead[i]))
+	for (size_t i = 0; i < n_dead; i++) {
+		/* The datapath may have used or made the key anew since the
+		 * walk (a client port come round again): that entry stays. */
+		if (!bpf_map_lookup_elem(dp->fd_ct, &dead[i].key, &v) &&
+		    v.last_seen != dead[i].last_seen)
+			continue;
+		if (!bpf_map_delete_elem(dp->fd_ct, &dead[i].key))
 			r->expired++;
+	}
 	free(dead);
 	if (r->expired && !err)
 		err = dp_flow_cache_flush(dp);

@@ -214,6 +214,36 @@ static void test_the_clock_is_refreshed_only_when_it_moves(void **state)
 	assert_int_equal(v.last_seen, T0 + 7);
 }
 
+/* The LRU evicts entries one at a time: a client port come round again
+ * (its SYN on the flow's forward entry) must find the flow whole, or the
+ * backend's SYN-ACK would go back untranslated until the entry expired.
+ * The new connection also starts without the old one's closing mark. */
+static void test_a_syn_on_a_forward_entry_puts_its_reply_entry_back(void **state)
+{
+	struct pkt_spec syn = flow(6, 0x02), fin = flow(6, 0x11);
+	struct ct_key rk = { .saddr = ip4(BACKEND),
+			     .daddr = ip4(POD),
+			     .sport = htons(8080),
+			     .dport = htons(40000),
+			     .proto = 6 };
+	struct ct_value v;
+
+	(void)state;
+	send_pkt(&syn, T0);
+	send_pkt(&fin, T0);
+	assert_int_equal(bpf_map_delete_elem(dp.fd_ct, &rk), 0);
+	assert_int_equal(dp_flow_cache_flush(&dp), 0);
+	send_pkt(&syn, T0 + 1);
+	assert_true(harness_ct_get(&dp, BACKEND, 8080, POD, 40000, 6, &v));
+	assert_true(v.flags & CT_F_REPLY);
+	assert_int_equal(v.saddr, ip4(VIP));
+	assert_true(harness_ct_get(&dp, POD, 40000, VIP, 80, 6, &v));
+	assert_false(v.flags & CT_F_CLOSING);
+	/* Reopened whole, the flow lives on the TCP timeout again. */
+	assert_int_equal(gc(T0 + 1 + CT_TIMEOUT_TCP_CLOSING + 1), 0);
+	assert_int_equal(harness_ct_count(&dp), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -224,6 +254,8 @@ int main(void)
 		cmocka_unit_test_setup(test_fin_shortens_the_flow_to_the_closing_timeout, reset),
 		cmocka_unit_test_setup(test_rst_from_the_backend_closes_the_flow_too, reset),
 		cmocka_unit_test_setup(test_a_syn_reusing_a_closed_flows_reply_tuple_replaces_it,
+				       reset),
+		cmocka_unit_test_setup(test_a_syn_on_a_forward_entry_puts_its_reply_entry_back,
 				       reset),
 		cmocka_unit_test_setup(test_udp_flow_uses_the_shorter_timeout, reset),
 		cmocka_unit_test_setup(test_an_entry_whose_partner_was_evicted_expires_on_its_own,
