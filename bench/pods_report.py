@@ -202,7 +202,7 @@ Reading the counters (checked by hand on 2026-11-25, not by this script):
   share: the socket send path, and (`perf`, same node) about a quarter to waking the receiver
   for each datagram (an inter-processor interrupt, costly in this VM); tc_pod itself is ~5%.
   So the datapath's saving (one veth backlog pass, the bridge and its netfilter hooks) shows
-  diluted in the ratio, which moves around 1.3x from run to run (four runs on 2026-11-25 with
+  diluted in the ratio, which moves around 1.3x from run to run (three runs on 2026-11-25 with
   the threaded wire: cross node 1.27-1.50x, same node 1.21-1.28x). A receiver that polls
   instead of sleeping was tried and dropped: it competes with the wire's threads for the
   second CPU (cross node 0.9x) and gains nothing on one node.
