@@ -128,6 +128,10 @@ ref_up() {
 	ip netns add "$R-wire"
 	ip -n "$R-wire" link add br0 type bridge
 	ip -n "$R-wire" link set br0 up
+	# As the lab's wire (wire_no_netfilter in tests/lab/lab): a switch, no
+	# firewall. The nodes' own bridges keep bridge-nf-call-iptables.
+	ip netns exec "$R-wire" sh -c 'for f in /proc/sys/net/bridge/bridge-nf-call-*; do
+		[ -e "$f" ] && echo 0 >"$f"; done; true'
 	for i in 1 2; do
 		ref_host "node$i" "$REF_SEG.1$i"
 		in_ref "node$i" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \

@@ -137,7 +137,8 @@ def main():
   `BENCH_POD_SECONDS` ({secs} here) set the rounds and the length of each test.
 - Topology, the same for both: two nodes on one L2 wire (a bridge in its own namespace,
   the lab's `wire_pass` XDP on its ports, each port polled in its own thread (threaded NAPI),
-  tx checksum offload off at both ends of each port, as `tests/lab/lab` builds it); pods a1 and a2 on node1, b1 on node2; every client in a1.
+  tx checksum offload off at both ends of each port, no netfilter on the wire's bridge (a
+  switch runs no firewall), as `tests/lab/lab` builds it); pods a1 and a2 on node1, b1 on node2; every client in a1.
   - xcni: `tests/lab/lab up 2` (xcni-agent per node, xdp_node on the node device, tc_pod on
     pod veths, native routing of pod CIDRs 10.244.N.0/24 via Node objects).
   - Reference: Debian containernetworking-plugins {ref_ver}: `bridge` (`isGateway: true`,
@@ -202,8 +203,8 @@ Reading the counters (checked by hand on 2026-11-25, not by this script):
   share: the socket send path, and (`perf`, same node) about a quarter to waking the receiver
   for each datagram (an inter-processor interrupt, costly in this VM); tc_pod itself is ~5%.
   So the datapath's saving (one veth backlog pass, the bridge and its netfilter hooks) shows
-  diluted in the ratio, which moves around 1.3x from run to run (three runs on 2026-11-25 with
-  the threaded wire: cross node 1.27-1.50x, same node 1.21-1.28x). A receiver that polls
+  diluted in the ratio, which moves around 1.3x from run to run (four runs on 2026-11-25 with
+  the threaded wire: cross node 1.27-1.50x, same node 1.21-1.33x). A receiver that polls
   instead of sleeping was tried and dropped: it competes with the wire's threads for the
   second CPU (cross node 0.9x) and gains nothing on one node.
 {end}"""
