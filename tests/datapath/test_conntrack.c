@@ -244,6 +244,35 @@ static void test_a_syn_on_a_forward_entry_puts_its_reply_entry_back(void **state
 	assert_int_equal(harness_ct_count(&dp), 2);
 }
 
+/* More entries than one batch of the GC's read: every stale pair goes,
+ * every live one stays, partners found across batches. */
+static void test_gc_over_many_batches_expires_exactly_the_stale_pairs(void **state)
+{
+	const unsigned int pairs = 6000; /* 12,000 entries, three batches */
+	struct ct_value fv = { .flags = CT_F_REWRITE_DST,
+			       .daddr = ip4(BACKEND),
+			       .dport = htons(8080) };
+	struct ct_value rv = { .flags = CT_F_REPLY | CT_F_REWRITE_SRC,
+			       .saddr = ip4(VIP),
+			       .sport = htons(80) };
+	struct ct_key fk = { .daddr = ip4(VIP), .dport = htons(80), .proto = 17 };
+	struct ct_key rk = { .saddr = ip4(BACKEND), .sport = htons(8080), .proto = 17 };
+
+	(void)state;
+	for (unsigned int i = 0; i < pairs; i++) {
+		fk.saddr = rk.daddr = htonl(0x0af40000 + i); /* 10.244.x.y clients */
+		fk.sport = rk.dport = htons(1024 + i % 1000);
+		/* Odd pairs: the forward entry is stale, the reply fresh. */
+		fv.last_seen = (i % 2 || i % 3 == 0) ? T0 : T0 + CT_TIMEOUT_OTHER;
+		rv.last_seen = i % 2 ? T0 + CT_TIMEOUT_OTHER : T0;
+		assert_int_equal(bpf_map_update_elem(dp.fd_ct, &fk, &fv, BPF_ANY), 0);
+		assert_int_equal(bpf_map_update_elem(dp.fd_ct, &rk, &rv, BPF_ANY), 0);
+	}
+	/* Stale: even pairs with both entries at T0 (i % 6 == 0). */
+	assert_int_equal(gc(T0 + CT_TIMEOUT_OTHER + 1), 2 * ((pairs + 5) / 6));
+	assert_int_equal(harness_ct_count(&dp), 2 * (pairs - (pairs + 5) / 6));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +285,8 @@ int main(void)
 		cmocka_unit_test_setup(test_a_syn_reusing_a_closed_flows_reply_tuple_replaces_it,
 				       reset),
 		cmocka_unit_test_setup(test_a_syn_on_a_forward_entry_puts_its_reply_entry_back,
+				       reset),
+		cmocka_unit_test_setup(test_gc_over_many_batches_expires_exactly_the_stale_pairs,
 				       reset),
 		cmocka_unit_test_setup(test_udp_flow_uses_the_shorter_timeout, reset),
 		cmocka_unit_test_setup(test_an_entry_whose_partner_was_evicted_expires_on_its_own,
