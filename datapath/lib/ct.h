@@ -12,8 +12,7 @@
  * a new generation makes every cached copy stale (see flow_cache.h). */
 static __always_inline void flow_gen_bump(void)
 {
-	__u32 zero = 0;
-	__u32 *g = bpf_map_lookup_elem(&flow_gen, &zero);
+	__u32 *g = flow_gen_word();
 
 	if (g)
 		__sync_fetch_and_add(g, 1);
@@ -133,23 +132,23 @@ full:
  * untranslated, until the forward entry expired. */
 static __always_inline void ct_syn_repair(const struct ct_key *fwd, struct ct_value *v)
 {
-	struct ct_value rv;
+	struct ct_value rv, *r;
 	struct ct_key rev;
-
-	struct ct_value *r;
 
 	if (v->flags & CT_F_REPLY)
 		return;
 	/* A new connection: the closing timeout was the old one's. */
 	if (v->flags & CT_F_CLOSING)
 		v->flags &= ~CT_F_CLOSING;
-	ct_reply_entry(fwd, v, &rev, &rv);
+	ct_reply_key(fwd, v, &rev);
 	r = bpf_map_lookup_elem(&conntrack, &rev);
 	if (r) {
 		if (r->flags & CT_F_CLOSING)
 			r->flags &= ~CT_F_CLOSING;
 		return;
 	}
+	/* Built only when missing: it costs an endpoints lookup. */
+	ct_reply_entry(fwd, v, &rev, &rv);
 	if (bpf_map_update_elem(&conntrack, &rev, &rv, BPF_ANY))
 		count_map_full(MAP_CT);
 }

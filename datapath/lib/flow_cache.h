@@ -13,8 +13,7 @@
  * with the old generation, which the deleter's bump makes stale. */
 static __always_inline __u32 flow_gen_now(void)
 {
-	__u32 zero = 0;
-	__u32 *g = bpf_map_lookup_elem(&flow_gen, &zero);
+	__u32 *g = flow_gen_word();
 
 	return g ? *g : 0;
 }
@@ -40,9 +39,8 @@ static __always_inline struct ct_value *flow_cache_get(struct flow_cache_entry *
 }
 
 /* Caches v (just touched in conntrack: its last_seen is now) for the rest
- * of the tick. A
- * closing flow is not cached: its last packets go to conntrack, which
- * keeps its short timeout. */
+ * of the tick. A closing flow is not cached: its last packets go to
+ * conntrack, which keeps its short timeout. */
 static __always_inline void flow_cache_put(struct flow_cache_entry *e, const struct pkt *p,
 					   __u32 gen, const struct ct_value *v)
 {

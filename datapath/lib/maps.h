@@ -111,6 +111,14 @@ static __always_inline struct dp_config *dp_config(void)
 	return bpf_map_lookup_elem(&dp_config_map, &zero);
 }
 
+/* The flow caches' generation (see xcni/ct.h), inlined like the config. */
+static __always_inline __u32 *flow_gen_word(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&flow_gen, &zero);
+}
+
 static __always_inline void count_map_full(__u32 map)
 {
 	__u64 *n = bpf_map_lookup_elem(&map_full, &map);
