@@ -128,6 +128,13 @@ int k8s_field_port_ref(struct k8s_dec *d, const cJSON *obj, const char *key,
  * only when out of memory. */
 void *k8s_alloc_items(const cJSON *array, size_t elem_size);
 
+/* Calls each per item of the list key of obj, with the path at the item
+ * (each returns 0 or -errno; the first nonzero stops). 1, 0 when absent
+ * or null, or < 0. */
+int k8s_field_each(struct k8s_dec *d, const cJSON *obj, const char *key,
+		   int (*each)(struct k8s_dec *d, const cJSON *item, size_t i, void *ctx),
+		   void *ctx);
+
 /* Decodes the list key of obj into a new zeroed array, calling each per
  * item with the path at the item (each returns 0 or -errno). *n counts
  * the items begun, so the caller's free also covers a half-decoded one.

@@ -51,14 +51,16 @@ static int pod_cidr(struct k8s_dec *d, const cJSON *spec, void *obj)
 /* One status.addresses entry. Only InternalIP and ExternalIP carry an IP
  * we use; other types (Hostname, ...) hold names, so are only checked to
  * be strings. */
-static int node_address(struct k8s_dec *d, const cJSON *json, struct k8s_node *n)
+static int node_address(struct k8s_dec *d, const cJSON *json, size_t i, void *obj)
 {
+	struct k8s_node *n = obj;
 	const char *type = NULL, *s;
 	const cJSON *v;
 	uint32_t *slot = NULL, ip = 0;
 	size_t old;
 	int ret;
 
+	(void)i;
 	ret = k8s_val_object(d, json);
 	if (!ret)
 		ret = k8s_field_string(d, json, "type", &type);
@@ -81,24 +83,7 @@ static int node_address(struct k8s_dec *d, const cJSON *json, struct k8s_node *n
 
 static int node_status(struct k8s_dec *d, const cJSON *status, void *obj)
 {
-	const cJSON *list = NULL, *item;
-	size_t i, old, at;
-	int ret;
-
-	ret = k8s_field_array(d, status, "addresses", &list);
-	if (ret <= 0)
-		return ret;
-	old = k8s_path_key(d, "addresses");
-	k8s_for_each_item(item, i, list)
-	{
-		at = k8s_path_index(d, i);
-		ret = node_address(d, item, obj);
-		k8s_path_pop(d, at);
-		if (ret)
-			break;
-	}
-	k8s_path_pop(d, old);
-	return ret;
+	return k8s_field_each(d, status, "addresses", node_address, obj);
 }
 
 static int node_decode(struct k8s_dec *d, const cJSON *json, void *obj)

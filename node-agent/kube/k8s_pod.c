@@ -39,13 +39,15 @@ static int container_port(struct k8s_dec *d, const cJSON *json, struct k8s_conta
 }
 
 /* Appends the ports of one container to the pod's. */
-static int container_ports(struct k8s_dec *d, const cJSON *container, struct k8s_pod *pod)
+static int container_ports(struct k8s_dec *d, const cJSON *container, size_t index, void *obj)
 {
 	const cJSON *list = NULL, *item;
 	struct k8s_container_port *grown;
+	struct k8s_pod *pod = obj;
 	size_t i, n = 0, old, at;
 	int ret;
 
+	(void)index;
 	ret = k8s_val_object(d, container);
 	if (!ret)
 		ret = k8s_field_array(d, container, "ports", &list);
@@ -75,27 +77,13 @@ static int container_ports(struct k8s_dec *d, const cJSON *container, struct k8s
 static int pod_spec(struct k8s_dec *d, const cJSON *spec, void *obj)
 {
 	struct k8s_pod *p = obj;
-	const cJSON *list = NULL, *item;
-	size_t i, old, at;
 	int ret;
 
 	ret = k8s_field_strdup(d, spec, "nodeName", &p->node_name);
 	if (ret >= 0)
 		ret = k8s_field_bool(d, spec, "hostNetwork", &p->host_network);
 	if (ret >= 0)
-		ret = k8s_field_array(d, spec, "containers", &list);
-	if (ret <= 0)
-		return ret;
-	old = k8s_path_key(d, "containers");
-	k8s_for_each_item(item, i, list)
-	{
-		at = k8s_path_index(d, i);
-		ret = container_ports(d, item, p);
-		k8s_path_pop(d, at);
-		if (ret)
-			break;
-	}
-	k8s_path_pop(d, old);
+		ret = k8s_field_each(d, spec, "containers", container_ports, p);
 	return ret < 0 ? ret : 0;
 }
 

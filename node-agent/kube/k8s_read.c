@@ -448,12 +448,60 @@ void *k8s_alloc_items(const cJSON *array, size_t elem_size)
 	return calloc(n ? n : 1, elem_size);
 }
 
+/* The items of list (obj.key, present), each with the path at it. */
+static int each_item(struct k8s_dec *d, const char *key, const cJSON *list,
+		     int (*each)(struct k8s_dec *d, const cJSON *item, size_t i, void *ctx),
+		     void *ctx)
+{
+	const cJSON *item;
+	size_t i, old, at;
+	int ret = 0;
+
+	old = k8s_path_key(d, key);
+	k8s_for_each_item(item, i, list)
+	{
+		at = k8s_path_index(d, i);
+		ret = each(d, item, i, ctx);
+		k8s_path_pop(d, at);
+		if (ret)
+			break;
+	}
+	k8s_path_pop(d, old);
+	return ret < 0 ? ret : 1;
+}
+
+int k8s_field_each(struct k8s_dec *d, const cJSON *obj, const char *key,
+		   int (*each)(struct k8s_dec *d, const cJSON *item, size_t i, void *ctx),
+		   void *ctx)
+{
+	const cJSON *list = NULL;
+	int ret = k8s_field_array(d, obj, key, &list);
+
+	return ret <= 0 ? ret : each_item(d, key, list, each, ctx);
+}
+
+/* k8s_field_list's per-item step: the item's slot in the new array. */
+struct list_fill {
+	int (*each)(struct k8s_dec *d, const cJSON *item, void *elem, void *ctx);
+	void *ctx;
+	char *items;
+	size_t elem_size, *n;
+};
+
+static int list_fill_one(struct k8s_dec *d, const cJSON *item, size_t i, void *ctx)
+{
+	struct list_fill *f = ctx;
+
+	*f->n = i + 1;
+	return f->each(d, item, f->items + i * f->elem_size, f->ctx);
+}
+
 int k8s_field_list(struct k8s_dec *d, const cJSON *obj, const char *key, size_t elem_size,
 		   int (*each)(struct k8s_dec *d, const cJSON *item, void *elem, void *ctx),
 		   void *ctx, void **items, size_t *n)
 {
-	const cJSON *list = NULL, *item;
-	size_t i, old, at;
+	struct list_fill f = { .each = each, .ctx = ctx, .elem_size = elem_size, .n = n };
+	const cJSON *list = NULL;
 	int ret;
 
 	ret = k8s_field_array(d, obj, key, &list);
@@ -462,18 +510,8 @@ int k8s_field_list(struct k8s_dec *d, const cJSON *obj, const char *key, size_t 
 	*items = k8s_alloc_items(list, elem_size);
 	if (!*items)
 		return k8s_fail_nomem(d);
-	old = k8s_path_key(d, key);
-	k8s_for_each_item(item, i, list)
-	{
-		at = k8s_path_index(d, i);
-		*n = i + 1;
-		ret = each(d, item, (char *)*items + i * elem_size, ctx);
-		k8s_path_pop(d, at);
-		if (ret)
-			break;
-	}
-	k8s_path_pop(d, old);
-	return ret < 0 ? ret : 1;
+	f.items = *items;
+	return each_item(d, key, list, list_fill_one, &f);
 }
 
 void *k8s_block_alloc(struct k8s_block *b)
