@@ -15,7 +15,8 @@
 # Environment: BENCH_POD_SECONDS (per test, default 4, plus 1 s omitted at
 # the start of TCP tests), BENCH_POD_ROUNDS (default 3), XCNI_LAB and
 # XCNI_LAB_DIR (the lab's namespace prefix and state; defaults xlb,
-# /run/xcni-lab-bench), REF_CNI_DIR.
+# /run/xcni-lab-bench), REF_CNI_DIR; BENCH_POD_HOLD=1 sets both up and waits
+# (for profiling by hand) instead of measuring.
 set -euo pipefail
 export LC_ALL=C
 
@@ -244,6 +245,14 @@ for k in x r; do
 	done
 done
 
+if [ -n "${BENCH_POD_HOLD:-}" ]; then
+	# For profiling by hand: both setups stay up until this script is stopped.
+	echo "bench/pods.sh: holding; xcni pods: lab exec a1|a2|b1 ..., reference pods: ip netns exec $R-p-a1|a2|b1 ..."
+	for pod in a1 a2 b1; do echo "  $pod xcni $(pod_ip x $pod) reference $(pod_ip r $pod)"; done
+	sleep infinity &
+	wait $! || true
+	exit 0
+fi
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date +%s)
 echo "bench/pods.sh: $ROUNDS rounds of 12 tests, ${SECS} s each (+1 s omitted for TCP)"

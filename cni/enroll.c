@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "datapath/bpffs.h"
+#include "datapath/flow_gen.h"
 #include "datapath/tc_attach.h"
 #include "enroll.h"
 #include "ip4.h"
@@ -27,7 +28,7 @@
 
 /* The pinned objects enrollment uses. */
 struct pins {
-	int endpoints, tx_ports, tc_pod;
+	int endpoints, tx_ports, tc_pod, flow_gen;
 };
 
 /* A tx_ports value (struct bpf_devmap_val without its program). */
@@ -44,6 +45,8 @@ static void pins_close(struct pins *p)
 		close(p->tx_ports);
 	if (p->tc_pod >= 0)
 		close(p->tc_pod);
+	if (p->flow_gen >= 0)
+		close(p->flow_gen);
 }
 
 static int pin_get(const char *root, const char *dir, const char *name, char *path, size_t size)
@@ -85,10 +88,11 @@ static int pins_open(const char *root, struct pins *p, int code, struct cni_err 
 		{ XCNI_PIN_PROGS_DIR, XCNI_PIN_PROG_TC, offsetof(struct pins, tc_pod) },
 		{ XCNI_PIN_MAPS_DIR, XCNI_PIN_MAP_ENDPOINTS, offsetof(struct pins, endpoints) },
 		{ XCNI_PIN_MAPS_DIR, XCNI_PIN_MAP_TX_PORTS, offsetof(struct pins, tx_ports) },
+		{ XCNI_PIN_MAPS_DIR, XCNI_PIN_MAP_FLOW_GEN, offsetof(struct pins, flow_gen) },
 	};
 	char path[PATH_MAX];
 
-	p->endpoints = p->tx_ports = p->tc_pod = -1;
+	p->endpoints = p->tx_ports = p->tc_pod = p->flow_gen = -1;
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		int fd = pin_get(root, want[i].dir, want[i].name, path, sizeof(path));
 
@@ -107,7 +111,8 @@ static int pins_open(const char *root, struct pins *p, int code, struct cni_err 
 	if (check_map(p->endpoints, sizeof(__be32), sizeof(struct endpoint), XCNI_PIN_MAP_ENDPOINTS,
 		      e) ||
 	    check_map(p->tx_ports, sizeof(__u32), sizeof(struct devmap_val), XCNI_PIN_MAP_TX_PORTS,
-		      e)) {
+		      e) ||
+	    check_map(p->flow_gen, sizeof(__u32), sizeof(__u32), XCNI_PIN_MAP_FLOW_GEN, e)) {
 		pins_close(p);
 		return -1;
 	}
@@ -219,6 +224,7 @@ int enroll_add(const char *root, const struct cni_result *res, int netns_fd, str
 	const struct cni_iface *host, *pod;
 	struct devmap_val port = { 0 };
 	int ifindex, err, n_eps = 0;
+	bool wrote = false;
 	char a[INET_ADDRSTRLEN];
 	struct endpoint ep;
 	struct pins p;
@@ -247,6 +253,7 @@ int enroll_add(const char *root, const struct cni_result *res, int netns_fd, str
 	endpoint_of(ifindex, host, pod, &ep);
 	for (; n_eps < res->n_ips; n_eps++) {
 		key = htonl(res->ips[n_eps].addr.addr);
+		wrote = true;
 		if (bpf_map_update_elem(p.endpoints, &key, &ep, BPF_ANY)) {
 			err = -errno;
 			ip4_format(res->ips[n_eps].addr.addr, a);
@@ -274,6 +281,10 @@ undo:
 	}
 	tc_pod_detach(ifindex);
 out:
+	/* The datapath caches where pod addresses go (xcni/ct.h): a pod
+	 * address that was nobody's a moment ago is this pod's now. */
+	if (wrote)
+		flow_gen_bump_fd(p.flow_gen);
 	pins_close(&p);
 	return err ? -1 : 0;
 }
@@ -328,7 +339,8 @@ void enroll_del(const char *root, int host_ifindex)
 
 	if (pins_open(root, &p, CNI_ERR_TRY_LATER, &ignored))
 		return;
-	sweep_endpoints(p.endpoints, host_ifindex);
+	if (sweep_endpoints(p.endpoints, host_ifindex) > 0)
+		flow_gen_bump_fd(p.flow_gen);
 	if (host_ifindex > 0)
 		bpf_map_delete_elem(p.tx_ports, &key);
 	pins_close(&p);
@@ -343,6 +355,8 @@ int enroll_gc(const char *root)
 	if (pins_open(root, &p, CNI_ERR_TRY_LATER, &ignored))
 		return 0;
 	n = sweep_endpoints(p.endpoints, 0);
+	if (n > 0)
+		flow_gen_bump_fd(p.flow_gen);
 	pins_close(&p);
 	return n;
 }

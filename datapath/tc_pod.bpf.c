@@ -79,17 +79,25 @@ static __always_inline int deliver(struct __sk_buff *skb, struct pkt *p,
  * straight through its veth, to a pod of another node out of the device
  * the route to that node's pod CIDR names (native routing, the agent keeps
  * those routes), in both cases past the stack and its netfilter. The rest
- * goes up. */
+ * goes up. The flow's pass entry (res->pass, else put in res->fc now)
+ * keeps the endpoint or next hop for the rest of the tick. */
 static __always_inline int pass_or_forward(struct __sk_buff *skb, struct pkt *p,
-					   const struct dp_config *cfg)
+					   const struct dp_config *cfg, struct lb_result *res)
 {
+	const struct endpoint *ep = res->ep;
+	struct ct_value *c = res->ct;
 	int rc;
 
 	if (cfg->cluster_mask && (p->tuple.daddr & cfg->cluster_mask) == cfg->cluster_net) {
-		rc = forward(skb, p, cfg, bpf_map_lookup_elem(&endpoints, &p->tuple.daddr), NULL,
-			     STAT_POD_FORWARD);
+		if (!res->pass) {
+			ep = bpf_map_lookup_elem(&endpoints, &p->tuple.daddr);
+			c = flow_cache_put_pass(res->fc, p, cfg->clock, res->gen, res->ct_gen, ep);
+		}
+		rc = forward(skb, p, cfg, ep, c, STAT_POD_FORWARD);
 		if (rc >= 0)
 			return rc;
+	} else if (!res->pass) {
+		flow_cache_put_pass(res->fc, p, cfg->clock, res->gen, res->ct_gen, NULL);
 	}
 	count(STAT_PASS, p->len);
 	return TC_ACT_OK;
@@ -131,7 +139,7 @@ int tc_pod(struct __sk_buff *skb)
 	p.ip_summed = skb_ip_summed(skb);
 	switch (lb_process(skb, &p, cfg, false, &res)) {
 	case LB_NONE:
-		return pass_or_forward(skb, &p, cfg);
+		return pass_or_forward(skb, &p, cfg, &res);
 	case LB_DROP:
 		count(res.reason, p.len);
 		return TC_ACT_SHOT;

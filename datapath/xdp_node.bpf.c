@@ -70,17 +70,22 @@ static __always_inline int redirect_to_pod(struct xdp_md *ctx, const struct pkt 
 }
 
 /* Traffic for a pod of this node that needs no translation: the same
- * shortcut, for untagged frames (a tagged one goes up to its VLAN). */
-static __always_inline int pass_or_redirect(struct xdp_md *ctx, const struct pkt *p)
+ * shortcut, for untagged frames (a tagged one goes up to its VLAN). The
+ * flow's pass entry (res->pass, else put in res->fc now) keeps the pod,
+ * or that there is none, for the rest of the tick. */
+static __always_inline int pass_or_redirect(struct xdp_md *ctx, const struct pkt *p,
+					    const struct dp_config *cfg,
+					    const struct lb_result *res)
 {
 	struct ethhdr *eth = p->data;
 	struct iphdr *ip = pkt_ip(p);
-	struct endpoint *ep;
+	const struct endpoint *ep = res->ep;
 
-	if (!ip || (void *)(eth + 1) > p->data_end || p->l3_off != sizeof(*eth))
-		return pass_up(ctx, p, STAT_PASS, 0);
-	ep = bpf_map_lookup_elem(&endpoints, &p->tuple.daddr);
-	if (!ep)
+	if (!res->pass) {
+		ep = bpf_map_lookup_elem(&endpoints, &p->tuple.daddr);
+		flow_cache_put_pass(res->fc, p, cfg->clock, res->gen, res->ct_gen, ep);
+	}
+	if (!ep || !ip || (void *)(eth + 1) > p->data_end || p->l3_off != sizeof(*eth))
 		return pass_up(ctx, p, STAT_PASS, 0);
 	return redirect_to_pod(ctx, p, eth, ip, ep, STAT_PASS, 0);
 }
@@ -152,7 +157,7 @@ int xdp_node(struct xdp_md *ctx)
 		return XDP_PASS;
 	switch (lb_process(ctx, &p, cfg, true, &res)) {
 	case LB_NONE:
-		return pass_or_redirect(ctx, &p);
+		return pass_or_redirect(ctx, &p, cfg, &res);
 	case LB_DROP:
 		count(res.reason, p.len);
 		return XDP_DROP;

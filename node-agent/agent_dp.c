@@ -199,7 +199,9 @@ int agent_dp_set_node(struct agent *a)
 		return 0;
 	if (a->node_ip && !dp_config_get(&a->dp, &cfg) && cfg.node_ip != a->node_ip) {
 		cfg.node_ip = a->node_ip;
-		if (bpf_map_update_elem(a->dp.fd_config, &zero, &cfg, BPF_ANY))
+		/* NodePorts answer on it: pass entries made before go. */
+		if (bpf_map_update_elem(a->dp.fd_config, &zero, &cfg, BPF_ANY) ||
+		    dp_flow_cache_flush(&a->dp))
 			log_error("node_ip_failed", "error=\"%s\"", strerror(errno));
 	}
 	if (!a->pod_cidr)

@@ -12,7 +12,18 @@
  * a new generation makes every cached copy stale (see flow_cache.h). */
 static __always_inline void flow_gen_bump(void)
 {
-	__u32 *g = flow_gen_word();
+	__u32 *g = flow_gen_word(FLOW_GEN_ALL);
+
+	if (g)
+		__sync_fetch_and_add(g, 1);
+}
+
+/* An entry added here may be for a tuple some CPU caches as passing (no
+ * conntrack entry): those pass entries are stale now. Called after the
+ * write, so a pass entry filled after this bump has seen it. */
+static __always_inline void flow_gen_ct_added(void)
+{
+	__u32 *g = flow_gen_word(FLOW_GEN_CT);
 
 	if (g)
 		__sync_fetch_and_add(g, 1);
@@ -119,6 +130,7 @@ static __always_inline int ct_create(const struct ct_key *fwd, const struct ct_v
 		bpf_map_delete_elem(&conntrack, fwd);
 		goto full;
 	}
+	flow_gen_ct_added();
 	return 0;
 full:
 	count_map_full(MAP_CT);
@@ -151,6 +163,8 @@ static __always_inline void ct_syn_repair(const struct ct_key *fwd, struct ct_va
 	ct_reply_entry(fwd, v, &rev, &rv);
 	if (bpf_map_update_elem(&conntrack, &rev, &rv, BPF_ANY))
 		count_map_full(MAP_CT);
+	else
+		flow_gen_ct_added();
 }
 
 #endif

@@ -28,6 +28,12 @@ struct lb_result {
 	 * than copied. */
 	const struct endpoint *ep;
 	struct ct_value *ct; /* the entry a hit came from, for the next hop */
+	/* LB_NONE: pass says ep and ct are a pass entry's (see xcni/ct.h);
+	 * else fc (NULL: not to be cached) is the slot for the hook to put
+	 * one in, with the generations read before any lookup. */
+	bool pass;
+	struct flow_cache_entry *fc;
+	__u32 gen, ct_gen;
 };
 
 /* The pod of this node the translated packet goes to, or NULL. */
@@ -126,23 +132,42 @@ static __always_inline enum lb_verdict lb_new_flow(void *ctx, struct pkt *p,
 	return LB_TRANSLATED;
 }
 
+/* A pass entry still good: LB_NONE, with where it goes. */
+static __always_inline enum lb_verdict lb_pass_hit(struct ct_value *v, struct lb_result *res)
+{
+	res->pass = true;
+	res->ct = v;
+	res->ep_known = true;
+	res->ep = !(v->flags & CT_F_ROUTED) && v->ep.ifindex ? &v->ep : NULL;
+	return LB_NONE;
+}
+
 static __always_inline enum lb_verdict lb_process(void *ctx, struct pkt *p,
 						  const struct dp_config *cfg, bool from_wire,
 						  struct lb_result *res)
 {
 	struct flow_cache_entry *fc = NULL;
 	struct ct_value *v = NULL;
-	__u32 gen = 0;
+	__u32 gen = 0, ct_gen;
 	int r;
 
 	/* A FIN or RST goes to conntrack, which marks the flow closing; a
 	 * SYN, which opens a connection on it, to check the flow whole. */
 	if (!(p->tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST | TCP_FLAG_SYN))) {
-		gen = flow_gen_now();
+		gen = flow_gen_now(FLOW_GEN_ALL);
 		fc = flow_cache_slot(p);
 		v = flow_cache_get(fc, p, cfg->clock, gen);
 	}
-	if (!v) {
+	if (!v || (v->flags & CT_F_PASS)) {
+		/* Read before conntrack is, for a pass entry put in after. */
+		ct_gen = flow_gen_now(FLOW_GEN_CT);
+		if (v && v->backend_id == ct_gen)
+			return lb_pass_hit(v, res);
+		if (p->tuple.proto == IPPROTO_TCP || p->tuple.proto == IPPROTO_UDP) {
+			res->fc = fc;
+			res->gen = gen;
+			res->ct_gen = ct_gen;
+		}
 		v = bpf_map_lookup_elem(&conntrack, &p->tuple);
 		if (v) {
 			ct_touch(v, cfg->clock, p->tcp_flags);

@@ -9,11 +9,12 @@
 #include "maps.h"
 #include "parse.h"
 
-/* Read before conntrack is: an entry deleted after that read is cached
- * with the old generation, which the deleter's bump makes stale. */
-static __always_inline __u32 flow_gen_now(void)
+/* Read before conntrack (and for a pass entry, the services, endpoints
+ * and fib) is: a change after that read is cached with the old
+ * generation, which the changer's bump makes stale. */
+static __always_inline __u32 flow_gen_now(__u32 which)
 {
-	__u32 *g = flow_gen_word();
+	__u32 *g = flow_gen_word(which);
 
 	return g ? *g : 0;
 }
@@ -50,6 +51,28 @@ static __always_inline void flow_cache_put(struct flow_cache_entry *e, const str
 	e->key[1] = p->tuple_words[1];
 	e->gen = gen;
 	e->v = *v;
+}
+
+/* A pass entry for p: no conntrack entry, no service; ep (NULL: none) is
+ * the pod of this node it goes to. Returns the entry's value, for the hook
+ * to complete (next_hop writes a next hop into it), or NULL. */
+static __always_inline struct ct_value *flow_cache_put_pass(struct flow_cache_entry *e,
+							    const struct pkt *p, __u32 now,
+							    __u32 gen, __u32 ct_gen,
+							    const struct endpoint *ep)
+{
+	if (!e)
+		return NULL;
+	e->key[0] = p->tuple_words[0];
+	e->key[1] = p->tuple_words[1];
+	e->gen = gen;
+	__builtin_memset(&e->v, 0, sizeof(e->v));
+	e->v.flags = CT_F_PASS;
+	e->v.last_seen = now;
+	e->v.backend_id = ct_gen;
+	if (ep)
+		e->v.ep = *ep;
+	return &e->v;
 }
 
 #endif

@@ -62,7 +62,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, FLOW_GEN_WORDS);
 	__type(key, __u32);
 	__type(value, __u32);
 } flow_gen SEC(".maps");
@@ -111,12 +111,11 @@ static __always_inline struct dp_config *dp_config(void)
 	return bpf_map_lookup_elem(&dp_config_map, &zero);
 }
 
-/* The flow caches' generation (see xcni/ct.h), inlined like the config. */
-static __always_inline __u32 *flow_gen_word(void)
+/* A word of the flow caches' generation (enum flow_gen_word in xcni/ct.h),
+ * inlined like the config. */
+static __always_inline __u32 *flow_gen_word(__u32 which)
 {
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&flow_gen, &zero);
+	return bpf_map_lookup_elem(&flow_gen, &which);
 }
 
 static __always_inline void count_map_full(__u32 map)

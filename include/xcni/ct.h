@@ -24,6 +24,8 @@ enum ct_flags {
 	CT_F_CLOSING = 1 << 3, /* TCP FIN or RST seen: short timeout */
 	CT_F_NODEPORT = 1 << 4, /* made by xdp_node */
 	CT_F_ROUTED = 1 << 5, /* ep is xdp_node's cached next hop, not a pod */
+	/* Flow cache only, never in conntrack: a pass entry (see below). */
+	CT_F_PASS = 1 << 6,
 };
 
 struct ct_value {
@@ -49,8 +51,23 @@ struct ct_value {
  * a direct-mapped copy of the entries hit this clock tick, so a packet of
  * an established flow costs an inlined array lookup rather than a call
  * into the LRU hash. A slot holds until the clock moves on (a second) or
- * the generation in "flow_gen" changes: whoever deletes or rewrites
- * conntrack entries bumps it (dp_flow_cache_flush in user space). */
+ * the generation in "flow_gen" (word FLOW_GEN_ALL) changes: whoever deletes
+ * or rewrites conntrack entries, services, endpoints or the config bumps
+ * it (dp_flow_cache_flush in user space).
+ *
+ * A slot may instead hold a pass entry (CT_F_PASS): the tuple has no
+ * conntrack entry and no service, and goes where ep says (a pod of this
+ * node, or with CT_F_ROUTED the next hop the fib named; ifindex 0: up the
+ * stack). Untranslated pod traffic then skips the conntrack, service,
+ * endpoint and fib lookups. A conntrack entry the datapath adds for that
+ * tuple would make it wrong: every such addition bumps word FLOW_GEN_CT,
+ * which a pass entry keeps in v.backend_id and checks besides. */
+enum flow_gen_word {
+	FLOW_GEN_ALL,
+	FLOW_GEN_CT,
+	FLOW_GEN_WORDS,
+};
+
 #define XCNI_FLOW_CACHE_SLOTS 1024 /* per CPU; a power of two */
 
 struct flow_cache_entry {

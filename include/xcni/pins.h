@@ -17,6 +17,7 @@
 /* The maps the CNI binary writes when it enrolls a pod. */
 #define XCNI_PIN_MAP_ENDPOINTS "endpoints"
 #define XCNI_PIN_MAP_TX_PORTS "tx_ports"
+#define XCNI_PIN_MAP_FLOW_GEN "flow_gen"
 
 /* tc_pod on a pod's host-side veth: clsact ingress, one filter at this
  * handle and priority (replaced in place when the agent upgrades it). */

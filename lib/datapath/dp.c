@@ -11,6 +11,7 @@
 
 #include "bpffs.h"
 #include "dp.h"
+#include "flow_gen.h"
 #include "maglev.h"
 #include "pin.h"
 #include "tc_pod.skel.h"
@@ -142,7 +143,9 @@ static int write_config(const struct datapath *dp, const struct dp_opts *o)
 	cfg.cluster_net = o->cluster_net & o->cluster_mask;
 	cfg.cluster_mask = o->cluster_mask;
 	cfg.maglev_m = dp->maglev_m;
-	return bpf_map_update_elem(dp->fd_config, &zero, &cfg, BPF_ANY) ? -errno : 0;
+	if (bpf_map_update_elem(dp->fd_config, &zero, &cfg, BPF_ANY))
+		return -errno;
+	return dp_flow_cache_flush(dp);
 }
 
 int dp_load(struct datapath *dp, const struct dp_opts *o, char *msg, size_t len)
@@ -487,7 +490,9 @@ int dp_service_update(const struct datapath *dp, const struct svc_key *k, const 
 		if (!has_id(ids, n, old[i]))
 			bpf_map_delete_elem(dp->fd_svc_backends, &mk);
 	}
-	return err;
+	/* Pass entries cached while the service was missing, or had other
+	 * flags (reachable from the wire or not), go. */
+	return err ? err : dp_flow_cache_flush(dp);
 }
 
 int dp_service_remove(const struct datapath *dp, const struct svc_key *k, uint32_t svc_id,
@@ -502,7 +507,7 @@ int dp_service_remove(const struct datapath *dp, const struct svc_key *k, uint32
 	}
 	/* The inner table stays under its id, for the next service that gets
 	 * the id to rewrite in place; nothing reaches it meanwhile. */
-	return 0;
+	return dp_flow_cache_flush(dp);
 }
 
 int dp_service_del(const struct datapath *dp, const struct svc_key *k)
@@ -526,12 +531,16 @@ int dp_service_del(const struct datapath *dp, const struct svc_key *k)
 
 int dp_endpoint_set(const struct datapath *dp, uint32_t pod_ip, const struct endpoint *ep)
 {
-	return bpf_map_update_elem(dp->fd_endpoints, &pod_ip, ep, BPF_ANY) ? -errno : 0;
+	if (bpf_map_update_elem(dp->fd_endpoints, &pod_ip, ep, BPF_ANY))
+		return -errno;
+	return dp_flow_cache_flush(dp);
 }
 
 int dp_endpoint_del(const struct datapath *dp, uint32_t pod_ip)
 {
-	return bpf_map_delete_elem(dp->fd_endpoints, &pod_ip) && errno != ENOENT ? -errno : 0;
+	if (bpf_map_delete_elem(dp->fd_endpoints, &pod_ip))
+		return errno == ENOENT ? 0 : -errno;
+	return dp_flow_cache_flush(dp);
 }
 
 int dp_tx_port_add(const struct datapath *dp, int ifindex)
@@ -565,16 +574,7 @@ int dp_stats_read(const struct datapath *dp, struct stat_value out[STAT_MAX])
 	return 0;
 }
 
-/* A new generation. Read, add, write: a datapath bump in between is lost,
- * but the value still moves past every copy cached before this call. */
 int dp_flow_cache_flush(const struct datapath *dp)
 {
-	uint32_t zero = 0, gen = 0;
-
-	if (bpf_map_lookup_elem(dp->fd_flow_gen, &zero, &gen))
-		return -errno;
-	gen++;
-	if (bpf_map_update_elem(dp->fd_flow_gen, &zero, &gen, BPF_ANY))
-		return -errno;
-	return 0;
+	return flow_gen_bump_fd(dp->fd_flow_gen);
 }

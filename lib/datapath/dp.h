@@ -84,7 +84,8 @@ struct ct_gc_result {
 int dp_ct_gc(const struct datapath *dp, uint32_t now, struct ct_gc_result *r);
 
 /* Every CPU's flow cache forgets what it holds: call after deleting or
- * rewriting conntrack entries from user space (dp_ct_gc does). */
+ * rewriting conntrack entries from user space (dp_ct_gc does). The
+ * service, endpoint and config writers here call it themselves. */
 int dp_flow_cache_flush(const struct datapath *dp);
 
 #endif

@@ -31,7 +31,7 @@ const struct dp_map_field dp_map_fields[] = {
 	FIELD("map_full", fd_map_full),
 	FIELD(XCNI_PIN_MAP_TX_PORTS, fd_tx_ports),
 	FIELD("svc_backends", fd_svc_backends),
-	FIELD("flow_gen", fd_flow_gen),
+	FIELD(XCNI_PIN_MAP_FLOW_GEN, fd_flow_gen),
 };
 const size_t dp_map_fields_n = sizeof(dp_map_fields) / sizeof(dp_map_fields[0]);
 
