@@ -49,6 +49,14 @@ static void pins_close(struct pins *p)
 		close(p->flow_gen);
 }
 
+/* The datapath caches where pod addresses go (xcni/ct.h): after the
+ * endpoints change, those caches must forget. */
+static void endpoints_changed(const struct pins *p)
+{
+	if (p->flow_gen >= 0)
+		flow_gen_bump_fd(p->flow_gen);
+}
+
 static int pin_get(const char *root, const char *dir, const char *name, char *path, size_t size)
 {
 	int fd;
@@ -88,7 +96,6 @@ static int pins_open(const char *root, struct pins *p, int code, struct cni_err 
 		{ XCNI_PIN_PROGS_DIR, XCNI_PIN_PROG_TC, offsetof(struct pins, tc_pod) },
 		{ XCNI_PIN_MAPS_DIR, XCNI_PIN_MAP_ENDPOINTS, offsetof(struct pins, endpoints) },
 		{ XCNI_PIN_MAPS_DIR, XCNI_PIN_MAP_TX_PORTS, offsetof(struct pins, tx_ports) },
-		{ XCNI_PIN_MAPS_DIR, XCNI_PIN_MAP_FLOW_GEN, offsetof(struct pins, flow_gen) },
 	};
 	char path[PATH_MAX];
 
@@ -111,7 +118,19 @@ static int pins_open(const char *root, struct pins *p, int code, struct cni_err 
 	if (check_map(p->endpoints, sizeof(__be32), sizeof(struct endpoint), XCNI_PIN_MAP_ENDPOINTS,
 		      e) ||
 	    check_map(p->tx_ports, sizeof(__u32), sizeof(struct devmap_val), XCNI_PIN_MAP_TX_PORTS,
-		      e) ||
+		      e)) {
+		pins_close(p);
+		return -1;
+	}
+	/* An agent from before the flow caches has no generation to bump:
+	 * nothing caches endpoints there. */
+	p->flow_gen = pin_get(root, XCNI_PIN_MAPS_DIR, XCNI_PIN_MAP_FLOW_GEN, path, sizeof(path));
+	if (p->flow_gen < 0 && p->flow_gen != -ENOENT) {
+		cni_errf(e, XCNI_ERR_DATAPATH, "cannot open %s: %s", path, strerror(-p->flow_gen));
+		pins_close(p);
+		return -1;
+	}
+	if (p->flow_gen >= 0 &&
 	    check_map(p->flow_gen, sizeof(__u32), sizeof(__u32), XCNI_PIN_MAP_FLOW_GEN, e)) {
 		pins_close(p);
 		return -1;
@@ -281,10 +300,8 @@ undo:
 	}
 	tc_pod_detach(ifindex);
 out:
-	/* The datapath caches where pod addresses go (xcni/ct.h): a pod
-	 * address that was nobody's a moment ago is this pod's now. */
 	if (wrote)
-		flow_gen_bump_fd(p.flow_gen);
+		endpoints_changed(&p);
 	pins_close(&p);
 	return err ? -1 : 0;
 }
@@ -340,7 +357,7 @@ void enroll_del(const char *root, int host_ifindex)
 	if (pins_open(root, &p, CNI_ERR_TRY_LATER, &ignored))
 		return;
 	if (sweep_endpoints(p.endpoints, host_ifindex) > 0)
-		flow_gen_bump_fd(p.flow_gen);
+		endpoints_changed(&p);
 	if (host_ifindex > 0)
 		bpf_map_delete_elem(p.tx_ports, &key);
 	pins_close(&p);
@@ -356,7 +373,7 @@ int enroll_gc(const char *root)
 		return 0;
 	n = sweep_endpoints(p.endpoints, 0);
 	if (n > 0)
-		flow_gen_bump_fd(p.flow_gen);
+		endpoints_changed(&p);
 	pins_close(&p);
 	return n;
 }

@@ -91,13 +91,15 @@ static __always_inline int pass_or_forward(struct __sk_buff *skb, struct pkt *p,
 	if (cfg->cluster_mask && (p->tuple.daddr & cfg->cluster_mask) == cfg->cluster_net) {
 		if (!res->pass) {
 			ep = bpf_map_lookup_elem(&endpoints, &p->tuple.daddr);
-			c = flow_cache_put_pass(res->fc, p, cfg->clock, res->gen, res->ct_gen, ep);
+			c = flow_cache_put_pass(res->fc, p, cfg->clock, res->gen, res->ct_gen,
+						res->from_wire, ep);
 		}
 		rc = forward(skb, p, cfg, ep, c, STAT_POD_FORWARD);
 		if (rc >= 0)
 			return rc;
 	} else if (!res->pass) {
-		flow_cache_put_pass(res->fc, p, cfg->clock, res->gen, res->ct_gen, NULL);
+		flow_cache_put_pass(res->fc, p, cfg->clock, res->gen, res->ct_gen, res->from_wire,
+				    NULL);
 	}
 	count(STAT_PASS, p->len);
 	return TC_ACT_OK;

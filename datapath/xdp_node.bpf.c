@@ -83,7 +83,8 @@ static __always_inline int pass_or_redirect(struct xdp_md *ctx, const struct pkt
 
 	if (!res->pass) {
 		ep = bpf_map_lookup_elem(&endpoints, &p->tuple.daddr);
-		flow_cache_put_pass(res->fc, p, cfg->clock, res->gen, res->ct_gen, ep);
+		flow_cache_put_pass(res->fc, p, cfg->clock, res->gen, res->ct_gen, res->from_wire,
+				    ep);
 	}
 	if (!ep || !ip || (void *)(eth + 1) > p->data_end || p->l3_off != sizeof(*eth))
 		return pass_up(ctx, p, STAT_PASS, 0);

@@ -192,6 +192,10 @@ static void routes_sync(struct agent *a)
 	err = node_routes_sync(a->routes, &a->route_stats);
 	if (err)
 		log_error("route_sync_failed", "error=\"%s\"", strerror(-err));
+	/* Next hops cached in the flow caches follow at once, not at the
+	 * next tick. */
+	if (a->dp_loaded)
+		dp_flow_cache_flush(&a->dp);
 	if (err || node_routes_dirty(a->routes))
 		a->routes_retry = now + 1;
 }

@@ -110,9 +110,14 @@ static __always_inline void ct_reply_entry(const struct ct_key *fwd, const struc
  * other entry just to fail. */
 static __always_inline int ct_put_reply(const struct ct_key *rev, const struct ct_value *rv)
 {
-	if (bpf_map_lookup_elem(&conntrack, rev))
+	bool rewrite = bpf_map_lookup_elem(&conntrack, rev) != NULL;
+
+	if (bpf_map_update_elem(&conntrack, rev, rv, BPF_ANY))
+		return -1;
+	/* After the write: a copy cached before the bump is stale by it. */
+	if (rewrite)
 		flow_gen_bump();
-	return bpf_map_update_elem(&conntrack, rev, rv, BPF_ANY) ? -1 : 0;
+	return 0;
 }
 
 /* Records both directions of a new translated flow. Returns 0, or -1 when

@@ -31,7 +31,7 @@ struct lb_result {
 	/* LB_NONE: pass says ep and ct are a pass entry's (see xcni/ct.h);
 	 * else fc (NULL: not to be cached) is the slot for the hook to put
 	 * one in, with the generations read before any lookup. */
-	bool pass;
+	bool pass, from_wire; /* from_wire: fc's entry is xdp_node's */
 	struct flow_cache_entry *fc;
 	__u32 gen, ct_gen;
 };
@@ -161,12 +161,16 @@ static __always_inline enum lb_verdict lb_process(void *ctx, struct pkt *p,
 	if (!v || (v->flags & CT_F_PASS)) {
 		/* Read before conntrack is, for a pass entry put in after. */
 		ct_gen = flow_gen_now(FLOW_GEN_CT);
-		if (v && v->backend_id == ct_gen)
+		/* The other hook's pass entry is not this one's: from the
+		 * wire a ClusterIP is not served, from a pod it is. */
+		if (v && v->backend_id == ct_gen &&
+		    (v->flags & CT_F_NODEPORT) == (from_wire ? CT_F_NODEPORT : 0))
 			return lb_pass_hit(v, res);
 		if (p->tuple.proto == IPPROTO_TCP || p->tuple.proto == IPPROTO_UDP) {
 			res->fc = fc;
 			res->gen = gen;
 			res->ct_gen = ct_gen;
+			res->from_wire = from_wire;
 		}
 		v = bpf_map_lookup_elem(&conntrack, &p->tuple);
 		if (v) {

@@ -53,12 +53,12 @@ static __always_inline void flow_cache_put(struct flow_cache_entry *e, const str
 	e->v = *v;
 }
 
-/* A pass entry for p: no conntrack entry, no service; ep (NULL: none) is
- * the pod of this node it goes to. Returns the entry's value, for the hook
+/* A pass entry for p, made by xdp_node (from_wire) or tc_pod: no conntrack
+ * entry, no service; ep (NULL: none) is the pod of this node it goes to. Returns the entry's value, for the hook
  * to complete (next_hop writes a next hop into it), or NULL. */
 static __always_inline struct ct_value *flow_cache_put_pass(struct flow_cache_entry *e,
 							    const struct pkt *p, __u32 now,
-							    __u32 gen, __u32 ct_gen,
+							    __u32 gen, __u32 ct_gen, bool from_wire,
 							    const struct endpoint *ep)
 {
 	if (!e)
@@ -67,7 +67,8 @@ static __always_inline struct ct_value *flow_cache_put_pass(struct flow_cache_en
 	e->key[1] = p->tuple_words[1];
 	e->gen = gen;
 	__builtin_memset(&e->v, 0, sizeof(e->v));
-	e->v.flags = CT_F_PASS;
+	/* Whose it is, as conntrack marks the flows xdp_node makes. */
+	e->v.flags = CT_F_PASS | (from_wire ? CT_F_NODEPORT : 0);
 	e->v.last_seen = now;
 	e->v.backend_id = ct_gen;
 	if (ep)

@@ -58,7 +58,8 @@ struct ct_value {
  * A slot may instead hold a pass entry (CT_F_PASS): the tuple has no
  * conntrack entry and no service, and goes where ep says (a pod of this
  * node, or with CT_F_ROUTED the next hop the fib named; ifindex 0: up the
- * stack). Untranslated pod traffic then skips the conntrack, service,
+ * stack), as the hook that made it (CT_F_NODEPORT: xdp_node) decided:
+ * the other hook does not use it. Untranslated pod traffic then skips the conntrack, service,
  * endpoint and fib lookups. A conntrack entry the datapath adds for that
  * tuple would make it wrong: every such addition bumps word FLOW_GEN_CT,
  * which a pass entry keeps in v.backend_id and checks besides. */

@@ -335,6 +335,22 @@ static void test_a_deleted_endpoint_makes_pass_entries_stale(void **state)
 	assert_int_equal(r.verdict, V_XDP_PASS);
 }
 
+/* A ClusterIP is not served from the wire: xdp_node's pass entry for a
+ * tuple says so, and must not make tc_pod skip the service for a pod
+ * sending the same tuple (on the same CPU, in the same tick). */
+static void test_a_pass_entry_is_the_hook_s_that_made_it(void **state)
+{
+	struct pkt_spec s = udp(POD, 40006, VIP_UDP, 53);
+	struct run_result r;
+
+	(void)state;
+	run(HOOK_XDP, &s, T0, &r);
+	assert_int_equal(r.verdict, V_XDP_PASS);
+	run(HOOK_XDP, &s, T0, &r);
+	assert_int_equal(r.verdict, V_XDP_PASS);
+	assert_int_equal(send_addr(&s, T0, OFF_DADDR), ip4(BACKEND));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -353,6 +369,7 @@ int main(void)
 		cmocka_unit_test_setup(test_a_new_service_makes_pass_entries_for_its_address_stale,
 				       reset),
 		cmocka_unit_test_setup(test_a_deleted_endpoint_makes_pass_entries_stale, reset),
+		cmocka_unit_test_setup(test_a_pass_entry_is_the_hook_s_that_made_it, reset),
 	};
 	cpu_set_t one;
 
