@@ -92,10 +92,14 @@ static int pins_open(const char *root, struct pins *p, int code, struct cni_err 
 	static const struct {
 		const char *dir, *name;
 		size_t off;
+		bool optional; /* an agent from before it has none */
 	} want[] = {
-		{ XCNI_PIN_PROGS_DIR, XCNI_PIN_PROG_TC, offsetof(struct pins, tc_pod) },
-		{ XCNI_PIN_MAPS_DIR, XCNI_PIN_MAP_ENDPOINTS, offsetof(struct pins, endpoints) },
-		{ XCNI_PIN_MAPS_DIR, XCNI_PIN_MAP_TX_PORTS, offsetof(struct pins, tx_ports) },
+		{ XCNI_PIN_PROGS_DIR, XCNI_PIN_PROG_TC, offsetof(struct pins, tc_pod), false },
+		{ XCNI_PIN_MAPS_DIR, XCNI_PIN_MAP_ENDPOINTS, offsetof(struct pins, endpoints),
+		  false },
+		{ XCNI_PIN_MAPS_DIR, XCNI_PIN_MAP_TX_PORTS, offsetof(struct pins, tx_ports),
+		  false },
+		{ XCNI_PIN_MAPS_DIR, XCNI_PIN_MAP_FLOW_GEN, offsetof(struct pins, flow_gen), true },
 	};
 	char path[PATH_MAX];
 
@@ -103,6 +107,8 @@ static int pins_open(const char *root, struct pins *p, int code, struct cni_err 
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		int fd = pin_get(root, want[i].dir, want[i].name, path, sizeof(path));
 
+		if (fd == -ENOENT && want[i].optional)
+			continue;
 		if (fd < 0) {
 			pins_close(p);
 			if (fd == -ENOENT)
@@ -118,20 +124,9 @@ static int pins_open(const char *root, struct pins *p, int code, struct cni_err 
 	if (check_map(p->endpoints, sizeof(__be32), sizeof(struct endpoint), XCNI_PIN_MAP_ENDPOINTS,
 		      e) ||
 	    check_map(p->tx_ports, sizeof(__u32), sizeof(struct devmap_val), XCNI_PIN_MAP_TX_PORTS,
-		      e)) {
-		pins_close(p);
-		return -1;
-	}
-	/* An agent from before the flow caches has no generation to bump:
-	 * nothing caches endpoints there. */
-	p->flow_gen = pin_get(root, XCNI_PIN_MAPS_DIR, XCNI_PIN_MAP_FLOW_GEN, path, sizeof(path));
-	if (p->flow_gen < 0 && p->flow_gen != -ENOENT) {
-		cni_errf(e, XCNI_ERR_DATAPATH, "cannot open %s: %s", path, strerror(-p->flow_gen));
-		pins_close(p);
-		return -1;
-	}
-	if (p->flow_gen >= 0 &&
-	    check_map(p->flow_gen, sizeof(__u32), sizeof(__u32), XCNI_PIN_MAP_FLOW_GEN, e)) {
+		      e) ||
+	    (p->flow_gen >= 0 &&
+	     check_map(p->flow_gen, sizeof(__u32), sizeof(__u32), XCNI_PIN_MAP_FLOW_GEN, e))) {
 		pins_close(p);
 		return -1;
 	}

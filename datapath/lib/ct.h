@@ -8,22 +8,14 @@
 #include "maps.h"
 #include "parse.h"
 
-/* Entries deleted or rewritten here may sit in other CPUs' flow caches:
- * a new generation makes every cached copy stale (see flow_cache.h). */
-static __always_inline void flow_gen_bump(void)
+/* A new generation in word which (enum flow_gen_word): FLOW_GEN_ALL when an
+ * entry deleted or rewritten here may sit in other CPUs' flow caches,
+ * FLOW_GEN_CT when an entry added here may be for a tuple some CPU caches
+ * as passing. Called after the write, so an entry cached after the bump
+ * has seen it (see flow_cache.h). */
+static __always_inline void flow_gen_bump(__u32 which)
 {
-	__u32 *g = flow_gen_word(FLOW_GEN_ALL);
-
-	if (g)
-		__sync_fetch_and_add(g, 1);
-}
-
-/* An entry added here may be for a tuple some CPU caches as passing (no
- * conntrack entry): those pass entries are stale now. Called after the
- * write, so a pass entry filled after this bump has seen it. */
-static __always_inline void flow_gen_ct_added(void)
-{
-	__u32 *g = flow_gen_word(FLOW_GEN_CT);
+	__u32 *g = flow_gen_word(which);
 
 	if (g)
 		__sync_fetch_and_add(g, 1);
@@ -76,7 +68,7 @@ static __always_inline void ct_reap_closed(const struct ct_key *t)
 		return;
 	bpf_map_delete_elem(&conntrack, &fk);
 	bpf_map_delete_elem(&conntrack, &rk);
-	flow_gen_bump();
+	flow_gen_bump(FLOW_GEN_ALL);
 }
 
 /* The entry replies of fwd (translated by v) are keyed by, into *rev and
@@ -116,7 +108,7 @@ static __always_inline int ct_put_reply(const struct ct_key *rev, const struct c
 		return -1;
 	/* After the write: a copy cached before the bump is stale by it. */
 	if (rewrite)
-		flow_gen_bump();
+		flow_gen_bump(FLOW_GEN_ALL);
 	return 0;
 }
 
@@ -135,7 +127,7 @@ static __always_inline int ct_create(const struct ct_key *fwd, const struct ct_v
 		bpf_map_delete_elem(&conntrack, fwd);
 		goto full;
 	}
-	flow_gen_ct_added();
+	flow_gen_bump(FLOW_GEN_CT);
 	return 0;
 full:
 	count_map_full(MAP_CT);
@@ -169,7 +161,7 @@ static __always_inline void ct_syn_repair(const struct ct_key *fwd, struct ct_va
 	if (bpf_map_update_elem(&conntrack, &rev, &rv, BPF_ANY))
 		count_map_full(MAP_CT);
 	else
-		flow_gen_ct_added();
+		flow_gen_bump(FLOW_GEN_CT);
 }
 
 #endif

@@ -54,8 +54,9 @@ static __always_inline void flow_cache_put(struct flow_cache_entry *e, const str
 }
 
 /* A pass entry for p, made by xdp_node (from_wire) or tc_pod: no conntrack
- * entry, no service; ep (NULL: none) is the pod of this node it goes to. Returns the entry's value, for the hook
- * to complete (next_hop writes a next hop into it), or NULL. */
+ * entry, no service; ep (NULL: none) is the pod of this node it goes to.
+ * Returns the entry's value, for the hook to complete (next_hop writes a
+ * next hop into it), or NULL. */
 static __always_inline struct ct_value *flow_cache_put_pass(struct flow_cache_entry *e,
 							    const struct pkt *p, __u32 now,
 							    __u32 gen, __u32 ct_gen, bool from_wire,

@@ -59,10 +59,11 @@ struct ct_value {
  * conntrack entry and no service, and goes where ep says (a pod of this
  * node, or with CT_F_ROUTED the next hop the fib named; ifindex 0: up the
  * stack), as the hook that made it (CT_F_NODEPORT: xdp_node) decided:
- * the other hook does not use it. Untranslated pod traffic then skips the conntrack, service,
- * endpoint and fib lookups. A conntrack entry the datapath adds for that
- * tuple would make it wrong: every such addition bumps word FLOW_GEN_CT,
- * which a pass entry keeps in v.backend_id and checks besides. */
+ * the other hook does not use it. Untranslated pod traffic then skips
+ * the conntrack, service, endpoint and fib lookups. A conntrack entry the
+ * datapath adds for that tuple would make it wrong: every such addition
+ * bumps word FLOW_GEN_CT, which a pass entry keeps in v.backend_id and
+ * checks besides. */
 enum flow_gen_word {
 	FLOW_GEN_ALL,
 	FLOW_GEN_CT,
