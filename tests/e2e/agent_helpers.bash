@@ -169,6 +169,16 @@ serve() {
 	nsenter --net="/run/netns/$T-$1" socat TCP-LISTEN:7000,fork,reuseaddr \
 		SYSTEM:"echo $1; cat" &
 	echo $! >"$WORK/srv-$1-echo.pid"
+	# Listening before anyone asks: a connect that beats socat gets a RST.
+	local i
+	for i in $(seq 1 100); do
+		[ "$(nsenter --net="/run/netns/$T-$1" ss -Hltn "( sport = :$2 or sport = :7000 )" |
+			wc -l)" = 2 ] &&
+			nsenter --net="/run/netns/$T-$1" ss -Hlun "sport = :$2" | grep -q . && return 0
+		sleep 0.05
+	done
+	echo "serve: $1 does not listen on $2" >&2
+	return 1
 }
 
 dp_service_count() {
